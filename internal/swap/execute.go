@@ -1,0 +1,143 @@
+package swap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/soundhub/swap-bootstrap/internal/sizing"
+)
+
+// Execute carries out a plan through sys, in order, stopping at the first
+// failure. Every step leaves a state the next run converges from.
+func Execute(ctx context.Context, p Plan, s Settings, sys System, log *slog.Logger) error {
+	for _, a := range p.Actions {
+		log.Info("step", "action", string(a.Kind), "path", a.Path, "size_bytes", a.Size, "reason", a.Reason)
+		if err := execute(ctx, p, a, s, sys, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log *slog.Logger) error {
+	switch a.Kind {
+	case ActionRemoveTemp:
+		return sys.Remove(a.Path)
+	case ActionCreate:
+		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
+			return err
+		}
+		if err := sys.Commit(a.Path, false); err != nil {
+			return err
+		}
+		return enable(ctx, a, s, sys, log)
+	case ActionResize, ActionReplace:
+		if a.PrepareFirst {
+			// The slow part happens while the old file still serves.
+			if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
+				return err
+			}
+			// The kernel refuses to rename or unlink an active swapfile
+			// (IS_SWAPFILE in may_delete), so the old one goes off first.
+			if a.OldActive {
+				if err := guardedSwapoff(a.Path, sys); err != nil {
+					sys.Remove(TempPath(a.Path))
+					return err
+				}
+			}
+			if err := sys.Commit(a.Path, true); err != nil {
+				return err
+			}
+			return enable(ctx, a, s, sys, log)
+		}
+		if a.OldActive {
+			if err := guardedSwapoff(a.Path, sys); err != nil {
+				return err
+			}
+		}
+		if err := sys.Remove(a.Path); err != nil {
+			return err
+		}
+		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
+			return err
+		}
+		if err := sys.Commit(a.Path, false); err != nil {
+			return err
+		}
+		return enable(ctx, a, s, sys, log)
+	case ActionFixMode:
+		return sys.FixOwnerMode(a.Path)
+	case ActionEnable:
+		return enable(ctx, a, s, sys, log)
+	case ActionDisable:
+		return guardedSwapoff(a.Path, sys)
+	case ActionDelete:
+		return sys.Remove(a.Path)
+	case ActionFstabSet, ActionFstabRemove:
+		if err := sys.WriteFile(a.Path, a.Content, 0o644); err != nil {
+			return fmt.Errorf("%w; fix the file or set SWAP_PERSIST=none (the boot unit re-enables swap on every boot)", err)
+		}
+		return nil
+	case ActionSwappiness:
+		if err := sys.SetSwappiness(a.Value); err != nil {
+			return err
+		}
+		return sys.WriteFile(a.Path, a.Content, 0o644)
+	}
+	return fmt.Errorf("unknown action %q", a.Kind)
+}
+
+// enable turns the swapfile on and confirms it in /proc/swaps. The kernel
+// answers EINVAL for a file with unwritten extents it cannot swap on (XFS
+// before Linux 4.18, some other filesystems): then zeros are written over the
+// data pages and swapon is tried once more.
+func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Logger) error {
+	err := sys.Swapon(a.Path, s.Priority)
+	if errors.Is(err, unix.EINVAL) && !a.Zero {
+		log.Warn("kernel rejected the fallocated file; writing zeros and retrying", "path", a.Path, "error", err.Error())
+		if err = sys.ZeroFill(ctx, a.Path); err == nil {
+			err = sys.Swapon(a.Path, s.Priority)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("swapon %q: %w", a.Path, err)
+	}
+	areas, err := sys.Areas()
+	if err != nil {
+		return err
+	}
+	for _, ar := range areas {
+		if ar.Filename == a.Path {
+			return nil
+		}
+	}
+	return fmt.Errorf("swapon %q succeeded but it is not listed in %s", a.Path, ProcSwaps)
+}
+
+// guardedSwapoff turns path off unless the swap in use on it exceeds
+// MemAvailable, measured right now: swapoff must pull every used page back
+// into memory, and past MemAvailable that ends in the OOM killer.
+func guardedSwapoff(path string, sys System) error {
+	areas, err := sys.Areas()
+	if err != nil {
+		return err
+	}
+	mem, err := sys.Meminfo()
+	if err != nil {
+		return err
+	}
+	for _, ar := range areas {
+		if ar.Filename == path && ar.Used > mem.MemAvailable {
+			return &DeferredError{Msg: fmt.Sprintf("refusing swapoff of %s: %s in use exceeds MemAvailable %s; the file is kept: free memory and run again",
+				path, sizing.FormatSize(ar.Used), sizing.FormatSize(mem.MemAvailable))}
+		}
+	}
+	if err := sys.Swapoff(path); err != nil {
+		return fmt.Errorf("swapoff %q: %w", path, err)
+	}
+	return nil
+}

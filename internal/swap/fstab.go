@@ -1,0 +1,107 @@
+package swap
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// fstabMarker is the comment written above our fstab line, so people reading
+// fstab know where it came from.
+const fstabMarker = "# swap-bootstrap: managed swapfile; `swap-bootstrap remove` drops this entry"
+
+// FstabLine is the entry for a swapfile: nofail so a missing file never stops
+// the boot, and pri only when the operator set one.
+func FstabLine(path string, priority int) string {
+	opts := "sw,nofail"
+	if priority >= 0 {
+		opts += ",pri=" + strconv.Itoa(priority)
+	}
+	return escapeOctal(path) + " none swap " + opts + " 0 0"
+}
+
+// fstabSpec returns the unescaped first field of an fstab line, or "" for
+// comments and blank lines.
+func fstabSpec(line string) string {
+	f := strings.Fields(strings.TrimRight(line, "\r"))
+	if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+		return ""
+	}
+	return unescapeOctal(f[0])
+}
+
+// splitLines splits b into lines that keep their terminators, so joining them
+// gives back b byte for byte.
+func splitLines(b []byte) []string {
+	var lines []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			lines = append(lines, string(b))
+			break
+		}
+		lines = append(lines, string(b[:i+1]))
+		b = b[i+1:]
+	}
+	return lines
+}
+
+// SetFstabEntry returns fstab with exactly one entry for path, equal to line
+// (and the marker comment above it). The first existing entry for path is
+// replaced in place, later duplicates are dropped, every other byte is kept.
+// When no entry exists one is appended; a missing final newline is added first
+// so the new line is never glued to the last one.
+func SetFstabEntry(fstab []byte, path, line string) []byte {
+	lines := splitLines(fstab)
+	eol := "\n"
+	if len(lines) > 0 && strings.HasSuffix(lines[0], "\r\n") {
+		eol = "\r\n"
+	}
+	var out []string
+	placed := false
+	for _, l := range lines {
+		if isMarker(l) {
+			continue // re-added with our entry
+		}
+		if fstabSpec(l) != path {
+			out = append(out, l)
+			continue
+		}
+		if !placed {
+			out = append(out, fstabMarker+eol, line+eol)
+			placed = true
+		}
+	}
+	if !placed {
+		if n := len(out); n > 0 && !strings.HasSuffix(out[n-1], "\n") {
+			out[n-1] += eol
+		}
+		out = append(out, fstabMarker+eol, line+eol)
+	}
+	return []byte(strings.Join(out, ""))
+}
+
+// RemoveFstabEntry drops every entry for path and our marker comments.
+func RemoveFstabEntry(fstab []byte, path string) []byte {
+	var out []string
+	for _, l := range splitLines(fstab) {
+		if isMarker(l) || fstabSpec(l) == path {
+			continue
+		}
+		out = append(out, l)
+	}
+	return []byte(strings.Join(out, ""))
+}
+
+// FstabEntries returns the entries for path, trimmed.
+func FstabEntries(fstab []byte, path string) []string {
+	var found []string
+	for _, l := range splitLines(fstab) {
+		if fstabSpec(l) == path {
+			found = append(found, strings.TrimRight(l, "\r\n"))
+		}
+	}
+	return found
+}
+
+func isMarker(l string) bool { return strings.HasPrefix(l, "# swap-bootstrap: managed swapfile") }

@@ -1,0 +1,238 @@
+package swap
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/soundhub/swap-bootstrap/internal/sizing"
+)
+
+// Settings are the parts of the configuration the engine acts on.
+type Settings struct {
+	File       string
+	Priority   int // -1: the kernel's default
+	Swappiness int // -1: leave vm.swappiness alone
+	SysctlFile string
+	Persist    bool // keep an fstab entry
+	Fstab      string
+	Tolerance  sizing.Tolerance
+	Zero       bool  // SWAP_ALLOCATE=zero
+	Reserve    int64 // SWAP_DISK_RESERVE, to decide whether old and new fit side by side
+}
+
+// ActionKind names a step of a plan.
+type ActionKind string
+
+// The steps a plan is made of.
+const (
+	ActionRemoveTemp  ActionKind = "remove-temp"  // a temp file left by a killed run
+	ActionCreate      ActionKind = "create"       // make, rename into place, enable
+	ActionResize      ActionKind = "resize"       // replace the file with one of another size
+	ActionReplace     ActionKind = "replace"      // replace a file that cannot be adopted as it is
+	ActionFixMode     ActionKind = "fix-mode"     // chown root, chmod 0600
+	ActionEnable      ActionKind = "enable"       // swapon
+	ActionDisable     ActionKind = "disable"      // swapoff
+	ActionDelete      ActionKind = "delete"       // unlink
+	ActionFstabSet    ActionKind = "fstab-set"    // write our fstab entry
+	ActionFstabRemove ActionKind = "fstab-remove" // drop our fstab entry
+	ActionSwappiness  ActionKind = "swappiness"   // set and persist vm.swappiness
+)
+
+// Action is one step, with the reason it is needed.
+type Action struct {
+	Kind   ActionKind `json:"action"`
+	Path   string     `json:"path"`
+	Size   int64      `json:"size_bytes,omitempty"`
+	Reason string     `json:"reason"`
+	// Replace and resize: build the new file beside the old one before the old
+	// one goes off (the disk holds both), and whether the old one is active.
+	PrepareFirst bool `json:"prepare_first,omitempty"`
+	OldActive    bool `json:"old_active,omitempty"`
+	// Zero: write zeros instead of fallocate.
+	Zero    bool   `json:"zero_fill,omitempty"`
+	Value   int    `json:"value,omitempty"`
+	Content []byte `json:"-"` // new fstab or sysctl file bytes
+}
+
+// Plan is what apply or remove will do, and why. It is data: `plan` prints it,
+// `apply` executes it.
+type Plan struct {
+	File     string   `json:"file"`
+	Target   int64    `json:"target_bytes"`
+	PageSize int64    `json:"page_size"`
+	Actions  []Action `json:"actions"`
+	Notes    []string `json:"notes,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Deferred is set when a resize or removal is held back to keep the
+	// machine out of memory; the old file stays.
+	Deferred string `json:"deferred,omitempty"`
+}
+
+// Changes reports whether executing the plan changes anything.
+func (p Plan) Changes() bool { return len(p.Actions) > 0 }
+
+// PlanApply decides how to bring the machine to one swapfile of size bytes at
+// s.File (size 0: no swapfile). It is pure.
+func PlanApply(s Settings, o Observation, size int64) (Plan, error) {
+	p := Plan{File: s.File, Target: size, PageSize: o.PageSize}
+	notOurs(&p, s, o)
+	f := o.File
+	if size == 0 {
+		if f.Exists && f.Header == nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is not a swap area; left alone", s.File))
+		} else if err := planRemoval(&p, s, o, "policy off"); err != nil {
+			return p, err
+		}
+		if o.TempExists {
+			p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
+		}
+		planFstabRemove(&p, s, o)
+		planSwappiness(&p, s, o)
+		return p, nil
+	}
+	if f.Exists && f.Header == nil {
+		return p, refuse("SWAP_FILE=%q exists and is not a swap area (no swap signature); refusing to overwrite it: move it away or set SWAP_FILE to another path", s.File)
+	}
+	if o.TempExists {
+		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
+	}
+	zero := s.Zero || (o.FS.Type == "xfs" && kernelBefore(o.KernelRelease, 4, 18))
+	replace := func(kind ActionKind, why string) {
+		if f.Active != nil && f.Active.Used > o.Mem.MemAvailable {
+			p.Deferred = fmt.Sprintf("%s deferred: %s of swap in use on %s exceeds MemAvailable %s, and swapoff would have to pull it all into memory; the old file is kept, the next run retries",
+				kind, sizing.FormatSize(f.Active.Used), s.File, sizing.FormatSize(o.Mem.MemAvailable))
+			p.Warnings = append(p.Warnings, p.Deferred)
+			return
+		}
+		p.Actions = append(p.Actions, Action{Kind: kind, Path: s.File, Size: size, Reason: why, Zero: zero,
+			PrepareFirst: o.FS.Available-s.Reserve >= size, OldActive: f.Active != nil})
+	}
+	switch {
+	case !f.Exists:
+		p.Actions = append(p.Actions, Action{Kind: ActionCreate, Path: s.File, Size: size, Zero: zero, Reason: "no swapfile yet"})
+	case f.Header.PageSize != o.PageSize:
+		replace(ActionReplace, fmt.Sprintf("swap header made for %d-byte pages; this kernel uses %d", f.Header.PageSize, o.PageSize))
+	case f.UID != 0:
+		replace(ActionReplace, fmt.Sprintf("owned by uid %d, who may hold it open and read swapped memory; a new root-owned file replaces it", f.UID))
+	case !s.Tolerance.Within(usable(f), size):
+		replace(ActionResize, fmt.Sprintf("%s is outside SWAP_TOLERANCE %s of the target", sizing.FormatSize(usable(f)), s.Tolerance))
+	default:
+		if f.Mode != 0o600 || f.GID != 0 {
+			p.Actions = append(p.Actions, Action{Kind: ActionFixMode, Path: s.File, Reason: fmt.Sprintf("mode %04o gid %d; swap must be readable by root only", f.Mode, f.GID)})
+		}
+		if f.Active == nil {
+			p.Actions = append(p.Actions, Action{Kind: ActionEnable, Path: s.File, Reason: "valid swap area, not active"})
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("swapfile %s already active at %s (target %s)", s.File, sizing.FormatSize(usable(f)), sizing.FormatSize(size)))
+		}
+	}
+	if s.Persist {
+		want := SetFstabEntry(o.Fstab, s.File, FstabLine(s.File, s.Priority))
+		if o.FstabMissing || !bytes.Equal(want, o.Fstab) {
+			p.Actions = append(p.Actions, Action{Kind: ActionFstabSet, Path: s.Fstab, Content: want, Reason: "one entry: " + FstabLine(s.File, s.Priority)})
+		}
+	}
+	planSwappiness(&p, s, o)
+	return p, nil
+}
+
+// PlanRemove decides how to take our swapfile away: off, deleted, its fstab
+// entry dropped.
+func PlanRemove(s Settings, o Observation) (Plan, error) {
+	p := Plan{File: s.File, PageSize: o.PageSize}
+	if o.File.Exists && o.File.Header == nil {
+		return p, refuse("SWAP_FILE=%q is not a swap area; refusing to remove it", s.File)
+	}
+	if err := planRemoval(&p, s, o, "remove"); err != nil {
+		return p, err
+	}
+	if o.TempExists {
+		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
+	}
+	planFstabRemove(&p, s, o)
+	return p, nil
+}
+
+// DeferredError means a swapoff was refused to keep the machine out of memory.
+type DeferredError struct{ Msg string }
+
+func (e *DeferredError) Error() string { return e.Msg }
+
+func planRemoval(p *Plan, s Settings, o Observation, why string) error {
+	f := o.File
+	if !f.Exists {
+		p.Notes = append(p.Notes, fmt.Sprintf("no swapfile at %s", s.File))
+		return nil
+	}
+	if f.Active != nil {
+		if f.Active.Used > o.Mem.MemAvailable {
+			return &DeferredError{Msg: fmt.Sprintf("cannot %s: %s of swap in use on %s exceeds MemAvailable %s, and swapoff would have to pull it all into memory; the file is kept: free memory and run again",
+				why, sizing.FormatSize(f.Active.Used), s.File, sizing.FormatSize(o.Mem.MemAvailable))}
+		}
+		p.Actions = append(p.Actions, Action{Kind: ActionDisable, Path: s.File, Reason: why})
+	}
+	p.Actions = append(p.Actions, Action{Kind: ActionDelete, Path: s.File, Reason: why})
+	return nil
+}
+
+func planFstabRemove(p *Plan, s Settings, o Observation) {
+	if s.Fstab == "" || o.FstabMissing {
+		return
+	}
+	if want := RemoveFstabEntry(o.Fstab, s.File); !bytes.Equal(want, o.Fstab) {
+		p.Actions = append(p.Actions, Action{Kind: ActionFstabRemove, Path: s.Fstab, Content: want, Reason: "drop the entry for " + s.File})
+	}
+}
+
+// SysctlContent is the file that persists vm.swappiness.
+func SysctlContent(v int) []byte {
+	return []byte("# Written by swap-bootstrap (SWAP_SWAPPINESS); it rewrites this file on every run.\nvm.swappiness = " + strconv.Itoa(v) + "\n")
+}
+
+func planSwappiness(p *Plan, s Settings, o Observation) {
+	if s.Swappiness < 0 {
+		return
+	}
+	want := SysctlContent(s.Swappiness)
+	if o.Swappiness != s.Swappiness || !bytes.Equal(o.Sysctl, want) {
+		p.Actions = append(p.Actions, Action{Kind: ActionSwappiness, Path: s.SysctlFile, Value: s.Swappiness, Content: want,
+			Reason: fmt.Sprintf("vm.swappiness is %d, want %d (persisted in %s)", o.Swappiness, s.Swappiness, s.SysctlFile)})
+	}
+}
+
+// notOurs reports other active swap: it is left alone, and the policy sizes
+// our file regardless.
+func notOurs(p *Plan, s Settings, o Observation) {
+	for _, a := range o.Areas {
+		if a.Filename != s.File {
+			p.Notes = append(p.Notes, fmt.Sprintf("other swap active: %s (%s, %s, %s used, priority %d); left alone",
+				a.Filename, a.Type, sizing.FormatSize(a.Size), sizing.FormatSize(a.Used), a.Priority))
+		}
+	}
+}
+
+// usable is the swap size the kernel gets from the file: the header's, unless
+// the file is shorter.
+func usable(f FileState) int64 {
+	if f.Header == nil {
+		return f.Size
+	}
+	return min(f.Header.Size(), f.Size/f.Header.PageSize*f.Header.PageSize)
+}
+
+// kernelBefore reports whether a release such as "4.14.355-1.x86_64" is older
+// than major.minor. An unparsable release counts as new.
+func kernelBefore(release string, major, minor int) bool {
+	parts := strings.SplitN(release, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma < major || ma == major && mi < minor
+}
