@@ -1,0 +1,106 @@
+// Package loopfs gives root-only tests a real filesystem of a given type: a
+// sparse image, formatted, attached to a loop device and mounted in a temp
+// dir. Cleanup turns off any swap on it, unmounts, detaches and deletes, even
+// when the test fails.
+package loopfs
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// RequireRoot skips a test that needs root, or fails it when CI=true: CI must
+// run every privileged test.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		SkipOrFail(t, "needs root (real swapon, loop devices)")
+	}
+}
+
+// SkipOrFail skips, or fails when CI=true.
+func SkipOrFail(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; CI=true, so this test must run", why)
+	}
+	t.Skip(why)
+}
+
+var mkfs = map[string][]string{
+	"ext4":  {"mkfs.ext4", "-q", "-F"},
+	"xfs":   {"mkfs.xfs", "-q", "-f"},
+	"btrfs": {"mkfs.btrfs", "-q", "-f"},
+}
+
+// Mount makes a filesystem of fstype on a sparse image of size bytes and
+// returns its mount point. Options go to mount -o (may be empty).
+func Mount(t testing.TB, fstype string, size int64, options string) string {
+	t.Helper()
+	RequireRoot(t)
+	args, ok := mkfs[fstype]
+	if !ok {
+		t.Fatalf("loopfs: unknown filesystem %q", fstype)
+	}
+	if _, err := exec.LookPath(args[0]); err != nil {
+		SkipOrFail(t, args[0]+" not installed (apt-get install xfsprogs btrfs-progs)")
+	}
+	base := t.TempDir()
+	img := filepath.Join(base, fstype+".img")
+	dir := filepath.Join(base, "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(size)
+	f.Close()
+	run(t, append(args, img)...)
+	out := run(t, "losetup", "--find", "--show", img)
+	dev := strings.TrimSpace(out)
+	t.Cleanup(func() {
+		SwapoffUnder(t, dir)
+		exec.Command("umount", dir).Run()
+		exec.Command("losetup", "-d", dev).Run()
+		os.Remove(img)
+	})
+	mount := []string{"mount", "-t", fstype}
+	if options != "" {
+		mount = append(mount, "-o", options)
+	}
+	run(t, append(mount, dev, dir)...)
+	return dir
+}
+
+// SwapoffUnder turns off every active swap area below dir.
+func SwapoffUnder(t testing.TB, dir string) {
+	f, err := os.Open("/proc/swaps")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 0 && strings.HasPrefix(fields[0], dir+"/") {
+			if out, err := exec.Command("swapoff", fields[0]).CombinedOutput(); err != nil {
+				t.Logf("cleanup: swapoff %s: %v %s", fields[0], err, out)
+			}
+		}
+	}
+}
+
+func run(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
