@@ -214,6 +214,11 @@ func decide(ctx context.Context, c *config.Config, d Deps, cmd string) (Report, 
 	if r.Facts.MemoryNote != "" && r.Facts.MemorySource == sizing.SourceMemTotal && r.Facts.InstanceType != "" {
 		d.Log.Warn("sizing from MemTotal: "+r.Facts.MemoryNote, "instance_type", r.Facts.InstanceType, "memory_bytes", r.Facts.MemoryBytes)
 	}
+	if c.Policy != sizing.PolicyOff {
+		if err := swap.RefuseForeign(settings(*c), obs); err != nil {
+			return r, obs, err
+		}
+	}
 	var current int64
 	if obs.File.Header != nil {
 		current = obs.File.Allocated

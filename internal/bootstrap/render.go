@@ -42,7 +42,7 @@ func (r Report) WriteText(w io.Writer) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		fmt.Fprintf(w, "settings from:")
+		fmt.Fprintf(w, "settings from: ")
 		for _, k := range keys {
 			fmt.Fprintf(w, " %s=%s;", k, r.Sources[k])
 		}

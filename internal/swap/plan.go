@@ -92,8 +92,8 @@ func PlanApply(s Settings, o Observation, size int64) (Plan, error) {
 		planSwappiness(&p, s, o)
 		return p, nil
 	}
-	if f.Exists && f.Header == nil {
-		return p, refuse("SWAP_FILE=%q exists and is not a swap area (no swap signature); refusing to overwrite it: move it away or set SWAP_FILE to another path", s.File)
+	if err := RefuseForeign(s, o); err != nil {
+		return p, err
 	}
 	if o.TempExists {
 		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
@@ -136,6 +136,15 @@ func PlanApply(s Settings, o Observation, size int64) (Plan, error) {
 	}
 	planSwappiness(&p, s, o)
 	return p, nil
+}
+
+// RefuseForeign fails when SWAP_FILE holds something that is not a swap area:
+// it is never overwritten.
+func RefuseForeign(s Settings, o Observation) error {
+	if o.File.Exists && o.File.Header == nil {
+		return refuse("SWAP_FILE=%q exists and is not a swap area (no swap signature); refusing to overwrite it: move it away or set SWAP_FILE to another path", s.File)
+	}
+	return nil
 }
 
 // PlanRemove decides how to take our swapfile away: off, deleted, its fstab
