@@ -15,8 +15,9 @@ import (
 )
 
 // bin is the swap-bootstrap binary under test, built once by TestMain exactly
-// as release builds are (static, CGO_ENABLED=0).
-var bin string
+// as release builds are (static, CGO_ENABLED=0); faultBin is the same with the
+// test-only fault points armed (internal/fault).
+var bin, faultBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "swap-bootstrap-bin-")
@@ -25,11 +26,14 @@ func TestMain(m *testing.M) {
 	}
 	os.Chmod(dir, 0o755) // the no-root test runs it as nobody
 	bin = filepath.Join(dir, "swap-bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
+	faultBin = filepath.Join(dir, "swap-bootstrap-faultpoints")
+	for out, tags := range map[string]string{bin: "", faultBin: "faultpoints"} {
+		build := exec.Command("go", "build", "-tags", tags, "-o", out, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -85,7 +89,12 @@ func get(e []string, name string) string {
 
 func runBin(t *testing.T, e []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return runPath(t, bin, e, args...)
+}
+
+func runPath(t *testing.T, path string, e []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	cmd.Env = e
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/fault"
 	"github.com/soundhub/swap-bootstrap/internal/imds"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
@@ -114,10 +115,12 @@ func Apply(ctx context.Context, c config.Config, d Deps) (Report, error) {
 		return Report{Command: "apply"}, err
 	}
 	defer release()
+	fault.Point("locked")
 	r, obs, err := decide(ctx, &c, d, "apply")
 	if err != nil {
 		return r, err
 	}
+	fault.Point("planned")
 	err = swap.Execute(ctx, *r.Plan, settings(c), d.System, d.Log)
 	r.State = state(*r.Plan, obs, err)
 	r.finish(start)
@@ -219,9 +222,11 @@ func decide(ctx context.Context, c *config.Config, d Deps, cmd string) (Report, 
 			return r, obs, err
 		}
 	}
-	var current int64
+	// Space this run may reuse: our current file and a temp file a killed run
+	// left behind both count as available.
+	current := obs.TempAllocated
 	if obs.File.Header != nil {
-		current = obs.File.Allocated
+		current += obs.File.Allocated
 	}
 	dec, err := sizing.Decide(sizing.Input{
 		Policy: c.Policy, Ratio: c.Ratio, Fixed: c.Size, Min: c.Min, Max: c.Max, RAM: r.Facts.Memory, PageSize: obs.PageSize,

@@ -129,7 +129,8 @@ func Load() (Config, error) {
 	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, Prefix+"_") && !known[name] {
+		// SWAP_BOOTSTRAP_* belong to the shipped scripts and the tests.
+		if strings.HasPrefix(name, Prefix+"_") && !strings.HasPrefix(name, "SWAP_BOOTSTRAP_") && !known[name] {
 			c.Unknown = append(c.Unknown, name)
 		}
 	}

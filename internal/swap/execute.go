@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/soundhub/swap-bootstrap/internal/fault"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 )
 
@@ -15,6 +16,7 @@ import (
 // failure. Every step leaves a state the next run converges from.
 func Execute(ctx context.Context, p Plan, s Settings, sys System, log *slog.Logger) error {
 	for _, a := range p.Actions {
+		fault.Point("before-" + string(a.Kind))
 		log.Info("step", "action", string(a.Kind), "path", a.Path, "size_bytes", a.Size, "reason", a.Reason)
 		if err := execute(ctx, p, a, s, sys, log); err != nil {
 			return err
@@ -34,6 +36,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		if err := sys.Commit(a.Path, false); err != nil {
 			return err
 		}
+		fault.Point("committed")
 		return enable(ctx, a, s, sys, log)
 	case ActionResize, ActionReplace:
 		if a.PrepareFirst {
@@ -48,10 +51,12 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 					sys.Remove(TempPath(a.Path))
 					return err
 				}
+				fault.Point("old-off")
 			}
 			if err := sys.Commit(a.Path, true); err != nil {
 				return err
 			}
+			fault.Point("committed")
 			return enable(ctx, a, s, sys, log)
 		}
 		if a.OldActive {
@@ -59,15 +64,18 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 				return err
 			}
 		}
+		fault.Point("old-off")
 		if err := sys.Remove(a.Path); err != nil {
 			return err
 		}
+		fault.Point("old-removed")
 		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
 			return err
 		}
 		if err := sys.Commit(a.Path, false); err != nil {
 			return err
 		}
+		fault.Point("committed")
 		return enable(ctx, a, s, sys, log)
 	case ActionFixMode:
 		return sys.FixOwnerMode(a.Path)
@@ -106,6 +114,7 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 	if err != nil {
 		return fmt.Errorf("swapon %q: %w", a.Path, err)
 	}
+	fault.Point("enabled")
 	areas, err := sys.Areas()
 	if err != nil {
 		return err

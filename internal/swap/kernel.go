@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/soundhub/swap-bootstrap/internal/fault"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 )
 
@@ -104,6 +105,7 @@ func (k *Kernel) MakeSwapfile(ctx context.Context, path string, size, pageSize i
 			unix.Unlinkat(dirfd, name, 0)
 		}
 	}()
+	fault.Point("temp-created")
 	// A umask such as 0277 would leave 0400; swapon needs a writable file.
 	if err := unix.Fchmod(fd, 0o600); err != nil {
 		return fmt.Errorf("chmod %q: %w", tmp, err)
@@ -132,12 +134,15 @@ func (k *Kernel) MakeSwapfile(ctx context.Context, path string, size, pageSize i
 		}
 		return fmt.Errorf("allocate %s for %q: %w", sizing.FormatSize(size), tmp, err)
 	}
+	fault.Point("allocated")
 	if _, err := f.WriteAt(hdr.Marshal(), 0); err != nil {
 		return fmt.Errorf("write swap header to %q: %w", tmp, err)
 	}
+	fault.Point("header-written")
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("fsync %q: %w", tmp, err)
 	}
+	fault.Point("synced")
 	return nil
 }
 
@@ -196,6 +201,7 @@ func (k *Kernel) zero(ctx context.Context, f *os.File, from, to int64) error {
 		}
 		prev, prevN = off, int64(w)
 		off += int64(w)
+		fault.Point("zero-chunk")
 		if now := time.Now(); now.After(next) {
 			done := off - from
 			rate := float64(done) / (1 << 20) / now.Sub(start).Seconds()
@@ -368,6 +374,7 @@ func (k *Kernel) WriteFile(path string, data []byte, perm os.FileMode) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	fault.Point("file-temp-written")
 	if err == nil {
 		err = unix.Renameat(dirfd, tmp, dirfd, base)
 	}
@@ -397,7 +404,7 @@ func (k *Kernel) Areas() ([]Area, error) {
 
 // Meminfo implements System.
 func (k *Kernel) Meminfo() (Meminfo, error) {
-	b, err := os.ReadFile(ProcMeminfo)
+	b, err := os.ReadFile(fault.Meminfo())
 	if err != nil {
 		return Meminfo{}, err
 	}

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/soundhub/swap-bootstrap/internal/fault"
 )
 
 // Observation is what the machine looks like now: everything the planner
@@ -23,7 +25,8 @@ type Observation struct {
 	Areas         []Area
 	Mem           Meminfo
 	File          FileState
-	TempExists    bool // a temp file left by a killed run
+	TempExists    bool  // a temp file left by a killed run
+	TempAllocated int64 // its disk space, which the run frees
 	FS            Filesystem
 	Fstab         []byte
 	FstabMissing  bool
@@ -90,7 +93,7 @@ func Observe(p Paths) (Observation, error) {
 	if o.Areas, err = ParseProcSwaps(b); err != nil {
 		return o, err
 	}
-	if b, err = os.ReadFile(ProcMeminfo); err != nil {
+	if b, err = os.ReadFile(fault.Meminfo()); err != nil {
 		return o, fmt.Errorf("read %s: %w", ProcMeminfo, err)
 	}
 	if o.Mem, err = ParseMeminfo(b); err != nil {
@@ -148,8 +151,11 @@ func observeFile(o *Observation, path string) error {
 		}
 	}
 
-	if _, err := os.Lstat(TempPath(path)); err == nil {
+	if fi, err := os.Lstat(TempPath(path)); err == nil {
 		o.TempExists = true
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() {
+			o.TempAllocated = st.Blocks * 512
+		}
 	}
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {

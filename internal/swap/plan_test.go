@@ -204,7 +204,9 @@ type fakeSystem struct {
 	written map[string][]byte
 }
 
-func (f *fakeSystem) rec(format string, a ...any) { f.calls = append(f.calls, fmt.Sprintf(format, a...)) }
+func (f *fakeSystem) rec(format string, a ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, a...))
+}
 func (f *fakeSystem) MakeSwapfile(_ context.Context, path string, size, ps int64, zero bool) error {
 	f.rec("make %s %d zero=%v", path, size, zero)
 	return nil
@@ -213,7 +215,10 @@ func (f *fakeSystem) Commit(path string, replace bool) error {
 	f.rec("commit %s replace=%v", path, replace)
 	return nil
 }
-func (f *fakeSystem) ZeroFill(_ context.Context, path string) error { f.rec("zerofill %s", path); return nil }
+func (f *fakeSystem) ZeroFill(_ context.Context, path string) error {
+	f.rec("zerofill %s", path)
+	return nil
+}
 func (f *fakeSystem) Swapon(path string, prio int) error {
 	f.rec("swapon %s %d", path, prio)
 	if f.swapon != nil {
