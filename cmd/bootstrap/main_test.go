@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,11 @@ import (
 var bin, faultBin string
 
 func TestMain(m *testing.M) {
+	if mib := os.Getenv("SWAP_BOOTSTRAP_TEST_HOG"); mib != "" {
+		n, _ := strconv.Atoi(mib)
+		runHog(n, os.Getenv("SWAP_BOOTSTRAP_TEST_HOG_HOLD") == "true")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "swap-bootstrap-bin-")
 	if err != nil {
 		panic(err)
@@ -169,7 +175,11 @@ func assertOneActiveFile(t *testing.T, e []string, size int64) {
 		t.Errorf("%s: mode %v uid %d size %d", file, fi.Mode(), st.Uid, fi.Size())
 	}
 	fstab, _ := os.ReadFile(get(e, "SWAP_FSTAB"))
-	if n := strings.Count(string(fstab), file+" none swap sw,nofail 0 0\n"); n != 1 || len(swap.FstabEntries(fstab, file)) != 1 {
+	prio := -1
+	if p := get(e, "SWAP_PRIORITY"); p != "" {
+		prio, _ = strconv.Atoi(p)
+	}
+	if n := strings.Count(string(fstab), swap.FstabLine(file, prio)+"\n"); n != 1 || len(swap.FstabEntries(fstab, file)) != 1 {
 		t.Errorf("fstab has %d entries for %s:\n%s", n, file, fstab)
 	}
 	if _, err := os.Lstat(swap.TempPath(file)); !os.IsNotExist(err) {
