@@ -280,8 +280,8 @@ func absPath(v, name string, bad badFunc, nonEmpty func(string, string) bool) st
 	switch {
 	case !filepath.IsAbs(v):
 		bad(name, v, "not an absolute path; use a path starting with /, e.g. /var/swapfile")
-	case strings.ContainsAny(v, "\n\r\x00"):
-		bad(name, v, "contains a newline or NUL; use a plain path")
+	case strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		bad(name, v, "contains a control character; use a plain path")
 	case filepath.Clean(v) != v || v == "/":
 		bad(name, v, "not a clean file path; use %q", filepath.Clean(v))
 	}

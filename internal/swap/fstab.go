@@ -23,7 +23,8 @@ func FstabLine(path string, priority int) string {
 // fstabSpec returns the unescaped first field of an fstab line, or "" for
 // comments and blank lines.
 func fstabSpec(line string) string {
-	f := strings.Fields(strings.TrimRight(line, "\r"))
+	// libmount separates fields with blanks only (space and tab).
+	f := strings.FieldsFunc(strings.TrimRight(line, "\r\n"), func(r rune) bool { return r == ' ' || r == '\t' })
 	if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 		return ""
 	}
@@ -53,10 +54,7 @@ func splitLines(b []byte) []string {
 // so the new line is never glued to the last one.
 func SetFstabEntry(fstab []byte, path, line string) []byte {
 	lines := splitLines(fstab)
-	eol := "\n"
-	if len(lines) > 0 && strings.HasSuffix(lines[0], "\r\n") {
-		eol = "\r\n"
-	}
+	eol := lineEnding(lines)
 	var out []string
 	placed := false
 	for _, l := range lines {
@@ -74,7 +72,7 @@ func SetFstabEntry(fstab []byte, path, line string) []byte {
 	}
 	if !placed {
 		if n := len(out); n > 0 && !strings.HasSuffix(out[n-1], "\n") {
-			out[n-1] += eol
+			out[n-1] = strings.TrimSuffix(out[n-1], "\r") + eol
 		}
 		out = append(out, fstabMarker+eol, line+eol)
 	}
@@ -102,6 +100,23 @@ func FstabEntries(fstab []byte, path string) []string {
 		}
 	}
 	return found
+}
+
+// lineEnding is the file's line ending: CRLF when its first terminated line
+// (or, with none, its only line) ends in CR, else LF.
+func lineEnding(lines []string) string {
+	for _, l := range lines {
+		if strings.HasSuffix(l, "\n") {
+			if strings.HasSuffix(l, "\r\n") {
+				return "\r\n"
+			}
+			return "\n"
+		}
+	}
+	if len(lines) > 0 && strings.HasSuffix(lines[len(lines)-1], "\r") {
+		return "\r\n"
+	}
+	return "\n"
 }
 
 func isMarker(l string) bool { return strings.HasPrefix(l, "# swap-bootstrap: managed swapfile") }
