@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does, on a fresh Debian machine.
-# As root it installs what the tests need (filesystem tools, util-linux,
-# shellcheck, systemd-analyze, cloud-init's schema checker, the metadata
+# As root it installs what the tests need (filesystem tools, util-linux, the
+# linter shellcheck, systemd-analyze, cloud-init's schema checker, the metadata
 # service emulator) and runs the privileged tests for real: loop-mounted
 # ext4/XFS/btrfs images and real swapon(2). Without root those tests skip
 # (with CI=true they fail instead).

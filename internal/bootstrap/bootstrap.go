@@ -89,9 +89,9 @@ type FileReport struct {
 	FstabLine string `json:"fstab_entry,omitempty"`
 }
 
-// NotRootError means a command that changes the machine ran without the
+// ErrNotRoot means a command that changes the machine ran without the
 // privilege swapon needs.
-var NotRootError = errors.New("must run as root with CAP_SYS_ADMIN (swapon(2) needs it); run it with sudo or from a root boot unit")
+var ErrNotRoot = errors.New("must run as root with CAP_SYS_ADMIN (swapon(2) needs it); run it with sudo or from a root boot unit")
 
 // Plan decides what apply would do and why; it changes nothing and works
 // without root.
@@ -365,7 +365,7 @@ func paths(c config.Config) swap.Paths {
 // requireRoot checks for root and CAP_SYS_ADMIN (bit 21 of CapEff).
 func requireRoot() error {
 	if os.Geteuid() != 0 {
-		return NotRootError
+		return ErrNotRoot
 	}
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -375,7 +375,7 @@ func requireRoot() error {
 		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
 			var caps uint64
 			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%x", &caps); err == nil && caps&(1<<21) == 0 {
-				return NotRootError
+				return ErrNotRoot
 			}
 		}
 	}

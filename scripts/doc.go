@@ -1,0 +1,16 @@
+// Package scripts holds the files that put swap-bootstrap on machines, each
+// ready to copy: EC2 user data (user-data.sh, cloud-config.yaml), Elastic
+// Beanstalk hooks and .ebextensions (elasticbeanstalk/), a Packer template
+// (packer/), an SSM Command document (ssm/) and the release build (build.sh).
+//
+// There is no Go code here; the tests lint every file with the tool that
+// reads it (shellcheck, cloud-init schema, an HCL parser, JSON and YAML
+// parsers) and run the install scripts against a temporary root with the real
+// binary, served from 127.0.0.1 or a file:// path.
+//
+// The Elastic Beanstalk confighook and .ebextensions/01-swap.config carry
+// copies of .platform/hooks/prebuild/01-swap.sh; after editing the hook,
+// refresh them with
+//
+//	go test ./scripts -run TestElasticBeanstalkCopies -update
+package scripts
