@@ -26,8 +26,7 @@ import (
 )
 
 const (
-	tokenPath    = "/latest/api/token"
-	identityPath = "/latest/dynamic/instance-identity/document"
+	tokenPath = "/latest/api/token"
 
 	// maxAttempts is high on purpose: the context deadline, not the count,
 	// ends the retries of a service that is not ready yet.
@@ -59,7 +58,7 @@ func newClient(endpoint string, env metadataEnv, perAttempt time.Duration, log *
 		MaxIdleConnsPerHost:   2,
 		IdleConnTimeout:       10 * time.Second,
 	}
-	t := &trace{}
+	t := &trace{perAttempt: perAttempt, fallback: !env.v1Disabled}
 	fallback := aws.TrueTernary
 	if env.v1Disabled {
 		fallback = aws.FalseTernary
@@ -228,7 +227,7 @@ func (c *client) explain(ctx context.Context, err error, budget time.Duration, e
 	case last.status >= 300:
 		s := fmt.Sprintf("%s answered %s to %s %s", c.endpoint, statusText(last.status), last.method, last.path)
 		if last.status == http.StatusUnauthorized {
-			s += " (IMDSv2 token refused)"
+			s += " (IMDSv2 token missing or refused)"
 		}
 		return s
 	default:
@@ -285,16 +284,25 @@ type exchange struct {
 
 // trace is a deserialize middleware on every request of one client (token
 // requests included). It records the requests and wraps HTTP errors in
-// statusError, and it is the first retry rule: retry 5xx and 429 (not ready,
-// throttled), never other statuses, except one 401, which the SDK raises to
-// refetch an expired or missing token.
+// statusError, and it is the first retry rule:
+//   - retry 5xx and 429 (not ready, throttled), never other statuses, except
+//     one 401, which the SDK raises to refetch an expired or missing token;
+//   - when IMDSv1 fallback is allowed, stop retrying a token request after
+//     two timeouts: a container behind the default hop limit of 1 never gets
+//     the PUT answer, and the SDK then asks without a token in the time left.
+//
+// Other errors (connection refused, timeouts) are left to the SDK's rules,
+// which retry them.
 type trace struct {
-	mu              sync.Mutex
-	requests        int
-	last            exchange
-	tokenStatus     int
-	retried401      bool
-	lastTransportEr string
+	perAttempt time.Duration
+	fallback   bool
+
+	mu            sync.Mutex
+	requests      int
+	last          exchange
+	tokenStatus   int
+	tokenTimeouts int
+	retried401    bool
 }
 
 func (*trace) ID() string { return "SwapBootstrapTrace" }
@@ -314,19 +322,20 @@ func (t *trace) HandleDeserialize(ctx context.Context, in middleware.Deserialize
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.requests++
+	switch {
+	case x.status == 0 && errors.As(err, &canceled) && t.last.method != "":
+		// Cut off by the phase deadline: the previous attempt says more.
+		return out, md, err
+	case x.status == 0 && err != nil && !errors.As(err, &canceled):
+		x.err = t.transportError(err)
+		if x.path == tokenPath && isTimeout(err) {
+			t.tokenTimeouts++
+		}
+	}
+	t.last = x
 	if x.path == tokenPath {
 		t.tokenStatus = x.status
 	}
-	switch {
-	case x.status == 0 && errors.As(err, &canceled):
-		// Cut off by the phase deadline: keep the previous attempt's error,
-		// which says more.
-		x.err = t.lastTransportEr
-	case x.status == 0 && err != nil:
-		x.err = transportError(err)
-		t.lastTransportEr = x.err
-	}
-	t.last = x
 	if err != nil && x.status != 0 {
 		err = &statusError{status: x.status, err: err}
 	}
@@ -337,6 +346,11 @@ func (t *trace) IsErrorRetryable(err error) aws.Ternary {
 	s := statusOf(err)
 	switch {
 	case s == 0:
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.fallback && t.last.path == tokenPath && t.tokenTimeouts >= 2 {
+			return aws.FalseTernary
+		}
 		return aws.UnknownTernary
 	case s >= 500, s == http.StatusTooManyRequests:
 		return aws.TrueTernary
@@ -370,17 +384,21 @@ func (t *trace) requestCount() int {
 }
 
 // transportError says in a few words why no response came.
-func transportError(err error) string {
-	var ne net.Error
+func (t *trace) transportError(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "no response in time"
+	case isTimeout(err):
+		return fmt.Sprintf("no response within %s", t.perAttempt)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -148,7 +148,7 @@ func Fetch(ctx context.Context, o Options) (Facts, error) {
 // at most a second because a healthy metadata service answers in
 // milliseconds.
 func perAttemptTimeout(budget time.Duration) time.Duration {
-	return min(max(budget/3, 100*time.Millisecond), time.Second)
+	return min(max(budget/3, 100*time.Millisecond), time.Second).Truncate(10 * time.Millisecond)
 }
 
 func defaultEndpoint(mode sdkimds.EndpointModeState) string {

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden tables in testdata/")
+
+const (
+	page1 = "testdata/describe-instance-types-page1.json"
+	page2 = "testdata/describe-instance-types-page2.json"
+)
+
+// runTool runs the command as `go run` would and returns stdout, stderr and
+// the exit code.
+func runTool(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errOut bytes.Buffer
+	code := run(args, stdin, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("table differs from %s\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestTableFromDescribeInstanceTypes(t *testing.T) {
+	both, err := os.ReadFile(page1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := os.ReadFile(page2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both = append(both, second...)
+	cases := []struct {
+		name  string
+		stdin io.Reader
+		args  []string
+	}{
+		{"two pages as two files", nil, []string{page2, page1}},
+		{"two pages in a row on stdin", bytes.NewReader(both), nil},
+		{"the same page twice", nil, []string{page1, page2, page1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code := runTool(t, tc.stdin, tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, "testdata/describe-instance-types.golden.tsv", out)
+			if !strings.Contains(stderr, "4 types from JSON") {
+				t.Errorf("stderr = %q, want a count of 4 types", stderr)
+			}
+		})
+	}
+}
+
+func TestMergeKeepsTypesTheJSONDoesNotList(t *testing.T) {
+	out, stderr, code := runTool(t, nil, "-merge", "testdata/merge-base.tsv", page1, page2)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// t2.micro: 999 MiB x86_64 in the old table, 1024 MiB i386,x86_64 in
+	// the JSON, which wins; a1.medium, mac2.metal and u-6tb1.metal are kept.
+	golden(t, "testdata/merged.golden.tsv", out)
+	if !strings.Contains(stderr, "3 kept from testdata/merge-base.tsv, 7 rows") {
+		t.Errorf("stderr = %q", stderr)
+	}
+}
+
+func TestOutputFileReplacedAtomically(t *testing.T) {
+	dir := t.TempDir()
+	table := filepath.Join(dir, "instance-types.tsv")
+	base, err := os.ReadFile("testdata/merge-base.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(table, base, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	// The documented invocation: -merge and -o name the same file.
+	out, stderr, code := runTool(t, nil, "-merge", table, "-o", table, page1, page2)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if out != "" {
+		t.Errorf("stdout = %q, want nothing with -o", out)
+	}
+	got, err := os.ReadFile(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "testdata/merged.golden.tsv", string(got))
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left in %s: %v, want only the table", dir, entries)
+	}
+	if st, err := os.Stat(table); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("mode after replace: %v %v, want 0640 kept", st.Mode(), err)
+	}
+}
+
+func TestBadInputLeavesTheTableAlone(t *testing.T) {
+	cases := []struct {
+		name    string
+		stdin   string
+		args    []string
+		wantErr string
+	}{
+		{"malformed JSON", `{"InstanceTypes": [{"InstanceType": "t3.micro",`, nil, "stdin: document 1 is not valid JSON"},
+		{"JSON of another command", `{"Reservations": []}`, nil, "stdin: document 1 has no InstanceTypes"},
+		{"empty input", "", nil, "stdin: empty"},
+		{"no types at all", `{"InstanceTypes": []}`, nil, "no instance types in the input"},
+		{"type without memory", `{"InstanceTypes": [{"InstanceType": "t3.micro", "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}}]}`,
+			nil, "stdin: document 1, InstanceTypes[0]: t3.micro: memory 0 MiB"},
+		{"type without architecture", `{"InstanceTypes": [{"InstanceType": "t3.micro", "MemoryInfo": {"SizeInMiB": 1024}}]}`,
+			nil, "t3.micro: no supported architectures"},
+		{"two dumps disagree", `{"InstanceTypes": [{"InstanceType": "t2.micro", "MemoryInfo": {"SizeInMiB": 2048}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}}]}`,
+			[]string{page1, "-"}, "t2.micro: 1024 MiB in " + page1 + " but 2048 MiB in stdin"},
+		{"merge table with another header", "", []string{"-merge", page1, page1}, "header"},
+		{"missing file", "", []string{"testdata/nope.json"}, "nope.json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			table := filepath.Join(dir, "instance-types.tsv")
+			if err := os.WriteFile(table, []byte("untouched\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"-o", table}, tc.args...)
+			out, stderr, code := runTool(t, strings.NewReader(tc.stdin), args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tc.wantErr)
+			}
+			if got, _ := os.ReadFile(table); string(got) != "untouched\n" || out != "" {
+				t.Errorf("output written on error: file %q, stdout %q", got, out)
+			}
+		})
+	}
+}
+
+// The embedded table must already be in the exact format the tool writes,
+// so a regeneration diff shows only real changes.
+func TestEmbeddedTableIsInToolFormat(t *testing.T) {
+	const embedded = "../../internal/sizing/instance-types.tsv"
+	want, err := os.ReadFile(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := parseTSV(f, embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]instanceType{}
+	for _, r := range rows {
+		table[r.Name] = r
+	}
+	var got bytes.Buffer
+	writeTSV(&got, table)
+	if got.String() != string(want) {
+		t.Errorf("%s is not in the tool's format (sorted, header, arch order); rewriting it would change %d bytes",
+			embedded, len(want)-got.Len())
+	}
+}
