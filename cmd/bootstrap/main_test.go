@@ -126,20 +126,18 @@ func mustRun(t *testing.T, e []string, args ...string) result {
 // active returns the /proc/swaps size of path, in bytes.
 func active(t *testing.T, path string) (int64, bool) {
 	t.Helper()
-	b, err := os.ReadFile("/proc/swaps")
+	a, ok := activeArea(t, path)
+	return a.Size, ok
+}
+
+// activeArea is path's line in /proc/swaps.
+func activeArea(t *testing.T, path string) (swap.Area, bool) {
+	t.Helper()
+	areas, err := (&swap.Kernel{}).Areas()
 	if err != nil {
 		t.Fatal(err)
 	}
-	areas, err := swap.ParseProcSwaps(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range areas {
-		if a.Filename == path {
-			return a.Size, true
-		}
-	}
-	return 0, false
+	return swap.FindArea(areas, path)
 }
 
 func inode(t *testing.T, path string) (uint64, int64) {

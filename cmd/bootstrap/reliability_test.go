@@ -382,14 +382,8 @@ func TestSwapoffSafety(t *testing.T) {
 		t.Fatalf("hog: %q", line)
 	}
 	defer func() { release(); cmd.Wait() }()
-	b, _ := os.ReadFile("/proc/swaps")
-	areas, _ := swap.ParseProcSwaps(b)
-	var used int64
-	for _, a := range areas {
-		if a.Filename == file {
-			used = a.Used
-		}
-	}
+	a, _ := activeArea(t, file)
+	used := a.Used
 	if used < 100*mib {
 		t.Fatalf("only %d bytes of our swapfile in use; the hog did not create pressure", used)
 	}

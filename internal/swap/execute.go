@@ -119,10 +119,8 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 	if err != nil {
 		return err
 	}
-	for _, ar := range areas {
-		if ar.Filename == a.Path {
-			return nil
-		}
+	if _, ok := FindArea(areas, a.Path); ok {
+		return nil
 	}
 	return fmt.Errorf("swapon %q succeeded but it is not listed in %s", a.Path, ProcSwaps)
 }
@@ -139,11 +137,9 @@ func guardedSwapoff(path string, sys System) error {
 	if err != nil {
 		return err
 	}
-	for _, ar := range areas {
-		if ar.Filename == path && ar.Used > mem.MemAvailable {
-			return &DeferredError{Msg: fmt.Sprintf("refusing swapoff of %s: %s in use exceeds MemAvailable %s; the file is kept: free memory and run again",
-				path, sizing.FormatSize(ar.Used), sizing.FormatSize(mem.MemAvailable))}
-		}
+	if ar, ok := FindArea(areas, path); ok && ar.Used > mem.MemAvailable {
+		return &DeferredError{Msg: fmt.Sprintf("refusing swapoff of %s: %s in use exceeds MemAvailable %s; the file is kept: free memory and run again",
+			path, sizing.FormatSize(ar.Used), sizing.FormatSize(mem.MemAvailable))}
 	}
 	if err := sys.Swapoff(path); err != nil {
 		return fmt.Errorf("swapoff %q: %w", path, err)

@@ -19,20 +19,12 @@ const mib = 1 << 20
 
 func activeSize(t *testing.T, path string) (int64, bool) {
 	t.Helper()
-	b, err := os.ReadFile(ProcSwaps)
+	areas, err := (&Kernel{}).Areas()
 	if err != nil {
 		t.Fatal(err)
 	}
-	areas, err := ParseProcSwaps(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range areas {
-		if a.Filename == path {
-			return a.Size, true
-		}
-	}
-	return 0, false
+	a, ok := FindArea(areas, path)
+	return a.Size, ok
 }
 
 // TestKernelCreateEnable runs the real fast path on each filesystem: a temp

@@ -181,10 +181,8 @@ func observeFile(o *Observation, path string) error {
 	if h, ok := ParseHeader(head); ok {
 		o.File.Header = &h
 	}
-	for i := range o.Areas {
-		if o.Areas[i].Filename == path {
-			o.File.Active = &o.Areas[i]
-		}
+	if a, ok := FindArea(o.Areas, path); ok {
+		o.File.Active = &a
 	}
 	return nil
 }

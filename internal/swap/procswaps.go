@@ -53,6 +53,16 @@ func ParseProcSwaps(b []byte) ([]Area, error) {
 	return areas, sc.Err()
 }
 
+// FindArea returns the active swap area for path.
+func FindArea(areas []Area, path string) (Area, bool) {
+	for _, a := range areas {
+		if a.Filename == path {
+			return a, true
+		}
+	}
+	return Area{}, false
+}
+
 // unescapeOctal undoes the kernel's seq_file escaping of "\040"-style octal sequences.
 func unescapeOctal(s string) string {
 	if !strings.Contains(s, `\`) {
