@@ -375,3 +375,24 @@ func TestPlanWithoutRoot(t *testing.T) {
 		t.Errorf("apply as nobody: %v\n%s", err, out)
 	}
 }
+
+// TestPlanWithoutRootSeesActiveFile: plan as a normal user on a machine that
+// already has swap cannot read the 0600 file, and still knows it is at target.
+func TestPlanWithoutRootSeesActiveFile(t *testing.T) {
+	dir := loopfs.Mount(t, "ext4", 3*gib, "")
+	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M")
+	mustRun(t, e)
+	// Let nobody reach the test's directories (t.TempDir makes them 0700).
+	for _, d := range []string{dir, filepath.Dir(get(e, "SWAP_FSTAB"))} {
+		for ; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+			os.Chmod(d, 0o755)
+		}
+	}
+	cmd := exec.Command(bin, "plan")
+	cmd.Env = e
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "actions:        none; the machine already matches") {
+		t.Errorf("plan as nobody: %v\n%s", err, out)
+	}
+}

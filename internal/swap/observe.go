@@ -174,15 +174,23 @@ func observeFile(o *Observation, path string) error {
 	}
 	sys := fi.Sys().(*syscall.Stat_t)
 	o.File = FileState{Exists: true, Mode: fi.Mode().Perm(), UID: sys.Uid, GID: sys.Gid, Size: fi.Size(), Allocated: sys.Blocks * 512}
-	head, err := readHead(path)
-	if err != nil {
-		return fmt.Errorf("SWAP_FILE=%q: read header: %w", path, err)
-	}
-	if h, ok := ParseHeader(head); ok {
-		o.File.Header = &h
-	}
 	if a, ok := FindArea(o.Areas, path); ok {
 		o.File.Active = &a
+	}
+	head, err := readHead(path)
+	switch {
+	case errors.Is(err, fs.ErrPermission) && o.File.Active != nil:
+		// plan and status without root: the kernel accepted it, so it is a
+		// swap area for this kernel's page size.
+		o.File.Header = &Header{PageSize: o.PageSize, LastPage: uint32(o.File.Size/o.PageSize - 1)}
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("SWAP_FILE=%q: cannot read its header without root to tell whether it is a swap area; run as root (sudo): %w", path, err)
+	case err != nil:
+		return fmt.Errorf("SWAP_FILE=%q: read header: %w", path, err)
+	default:
+		if h, ok := ParseHeader(head); ok {
+			o.File.Header = &h
+		}
 	}
 	return nil
 }
