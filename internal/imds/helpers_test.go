@@ -1,7 +1,6 @@
 package imds
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/soundhub/swap-bootstrap/internal/imds/imdstest"
 )
 
 // lookupMap is an Options.LookupEnv over a fixed set of variables.
@@ -26,22 +27,7 @@ func lookupMap(env map[string]string) func(string) (string, bool) {
 }
 
 // logBuffer captures what Fetch logs, at every level, as slog text.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ imdstest.SyncBuffer }
 
 func (b *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -108,7 +108,7 @@ func start(t testing.TB, bin, home, cfgPath, port string, v2Only bool) (string, 
 		return strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "AEMM_")
 	}), "HOME="+home)
 	cmd.Dir = home
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start %s: %w", bin, err)
@@ -270,19 +270,20 @@ func Binary(t testing.TB) string {
 	return ""
 }
 
-// syncBuffer collects the emulator's output from its two pipes.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writers: the emulator's two
+// pipes, or a logger shared by goroutines.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
