@@ -12,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl)
-aemm_version=v1.13.0
 
 if [ "$(id -u)" -eq 0 ]; then
   missing=()
@@ -26,11 +25,7 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
-gobin="$(go env GOPATH)/bin"
-export PATH="$PATH:$gobin"
-if ! command -v ec2-metadata-mock >/dev/null; then
-  echo "test.sh: installing amazon-ec2-metadata-mock $aemm_version" >&2
-  go install "github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@$aemm_version"
-fi
+export PATH="$PATH:$(go env GOPATH)/bin"
+tools/install.sh ec2-metadata-mock
 
 exec go test -count=1 -timeout 30m "$@" ./...

@@ -8,7 +8,7 @@ import (
 )
 
 // instanceTypesTSV is built from EC2 DescribeInstanceTypes output; regenerate it
-// with `go run ./scripts/instancetypes` (see that program's doc comment).
+// with `go run ./internal/sizing/gen` (see that program's doc comment).
 //
 //go:embed instance-types.tsv
 var instanceTypesTSV string

@@ -73,7 +73,7 @@ func RAM(instanceType string, memTotal int64) Memory {
 	it, ok := LookupInstanceType(instanceType)
 	if !ok {
 		return Memory{Bytes: memTotal, Source: SourceMemTotal,
-			Note: fmt.Sprintf("instance type %q is not in the embedded table (%d types); regenerate it with scripts/instancetypes", instanceType, TableSize())}
+			Note: fmt.Sprintf("instance type %q is not in the embedded table (%d types); regenerate it with internal/sizing/gen", instanceType, TableSize())}
 	}
 	if memTotal > 0 && float64(memTotal) < memLimitFraction*float64(it.Memory) {
 		return Memory{Bytes: memTotal, Source: SourceMemTotal,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the bootable Debian 12 disk image of the swap-bootstrap end-to-end
-# test (scripts/e2e.sh) with Debian's own tools and nothing but the package
+# test (test/e2e/run.sh) with Debian's own tools and nothing but the package
 # registry: mmdebstrap makes the tree (systemd, cloud-init, Docker, the cloud
 # kernel), the files under test/e2e/guest/ are copied in, and mkfs.ext4 -d
 # turns the tree into a sparse ext4 image without mounting anything.
@@ -65,7 +65,7 @@ mirrors() {
 
 [[ $(id -u) -eq 0 ]] || die "run as root: mmdebstrap --mode=root and mkfs.ext4 -d keep file owners"
 for tool in mmdebstrap mkfs.ext4 go; do
-	command -v "$tool" >/dev/null || die "$tool is not installed (scripts/e2e.sh installs what it needs)"
+	command -v "$tool" >/dev/null || die "$tool is not installed (test/e2e/run.sh installs what it needs)"
 done
 
 mapfile -t sources < <(mirrors)

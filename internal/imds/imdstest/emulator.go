@@ -5,7 +5,7 @@
 //
 // Install the emulator with
 //
-//	go install github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@v1.13.0
+//	tools/install.sh ec2-metadata-mock   (the version pinned there)
 //
 // Tests that need it skip when it is missing, and fail when CI=true.
 package imdstest
@@ -261,7 +261,7 @@ func Binary(t testing.TB) string {
 		}
 	}
 	msg := fmt.Sprintf("%s not found (AEMM_BIN, PATH, %s); install it with: "+
-		"go install github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@v1.13.0",
+		"tools/install.sh ec2-metadata-mock (from the repository root)",
 		binaryName, strings.Join(dirs, ", "))
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)

@@ -1,5 +1,5 @@
 // Command memhog is the memory hog of the swap-bootstrap end-to-end test
-// (scripts/e2e.sh). It touches a working set of N MiB page by page, reads it
+// (test/e2e/run.sh). It touches a working set of N MiB page by page, reads it
 // back and checks it, and prints how much of its cgroup's memory went to swap.
 //
 // Built static and copied alone into a FROM scratch image, it runs under

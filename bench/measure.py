@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Small pieces of scripts/bench.sh that are easier in Python than in shell:
+"""Small pieces of bench/run.sh that are easier in Python than in shell:
 medians out of hyperfine and swap-bootstrap JSON, a free port on 127.0.0.1, a
 silent metadata endpoint, and waiting for the metadata emulator to answer.
 

@@ -12,7 +12,7 @@
 #     time to give up on an endpoint that never answers;
 #   - peak RSS and the size of the stripped static binaries (amd64, arm64).
 #
-#   sudo ./scripts/bench.sh
+#   sudo ./bench/run.sh
 #
 # It installs what it needs (hyperfine, GNU time, xfsprogs, btrfs-progs, the
 # metadata emulator), builds the binaries itself, and works only in a temp
@@ -22,15 +22,15 @@
 # peak). A trap turns off every swapfile it enabled, unmounts, detaches the
 # loop devices and deletes everything, on any exit.
 #
-#   BENCH_FS="ext4 root" sudo -E ./scripts/bench.sh   # fewer filesystems
-#   BENCH_OUT=/tmp/b.md sudo -E ./scripts/bench.sh    # write elsewhere
+#   BENCH_FS="ext4 root" sudo -E ./bench/run.sh   # fewer filesystems
+#   BENCH_OUT=/tmp/b.md sudo -E ./bench/run.sh    # write elsewhere
 #   BENCH_QUICK=1 …                                   # one or two runs each: a smoke test
 #
 # Text below the line "<!-- notes -->" in the output file is kept across runs.
 set -euo pipefail
 
 # ---- steps hyperfine runs around the measured commands ---------------------
-# They come first so that `bench.sh __reset …` does not parse the rest.
+# They come first so that `run.sh __reset …` does not parse the rest.
 
 meminfo_kib() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 
@@ -104,16 +104,16 @@ esac
 # ---- set up ------------------------------------------------------------------
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "bench.sh: needs root (loop mounts, swapon, drop_caches); run: sudo ./scripts/bench.sh" >&2
+  echo "bench: needs root (loop mounts, swapon, drop_caches); run: sudo ./bench/run.sh" >&2
   exit 2
 fi
 cd "$(dirname "$0")/.."
 repo=$PWD
-self="$repo/scripts/bench.sh"
-py="$repo/scripts/bench/measure.py"
+self="$repo/bench/run.sh"
+py="$repo/bench/measure.py"
 out_file="${BENCH_OUT:-$repo/docs/benchmarks.md}"
 filesystems="${BENCH_FS:-ext4 xfs btrfs root}"
-aemm_version=v1.13.0
+aemm_version=$(tools/install.sh --version ec2-metadata-mock)
 started=$(date +%s)
 
 # Runs per measurement (medians are reported). The dd snippets write real
@@ -136,16 +136,13 @@ for tool in hyperfine:hyperfine /usr/bin/time:time mkfs.xfs:xfsprogs mkfs.btrfs:
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "bench.sh: installing ${missing[*]}" >&2
+  echo "bench: installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 gobin=$(go env GOPATH)/bin
 export PATH="$PATH:$gobin"
-if ! command -v ec2-metadata-mock >/dev/null; then
-  echo "bench.sh: installing amazon-ec2-metadata-mock $aemm_version" >&2
-  go install "github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@$aemm_version"
-fi
+tools/install.sh ec2-metadata-mock
 
 work=$(mktemp -d /var/tmp/swap-bench.XXXXXX)
 res="$work/results"
@@ -169,13 +166,13 @@ cleanup() {
   for ((f = ${#mounts[@]} - 1; f >= 0; f--)); do umount "${mounts[f]}"; done
   for f in "${loops[@]}"; do losetup -d "$f"; done
   if [ "$rc" -ne 0 ] && [ -s "$log" ]; then
-    echo "bench.sh: failed; the end of $log:" >&2
+    echo "bench: failed; the end of $log:" >&2
     tail -n 25 "$log" >&2
   fi
   rm -rf -- "$work"
   leftover=$(grep -F "$work" /proc/swaps; losetup -a | grep -F "$work"; findmnt -rn -o TARGET | grep -F "$work")
   if [ -n "$leftover" ]; then
-    echo "bench.sh: could not clean up:" >&2
+    echo "bench: could not clean up:" >&2
     echo "$leftover" >&2
     rc=1
   fi
@@ -190,7 +187,7 @@ while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SWAP_|AWS_EC2_M
 export SWAP_FSTAB="$work/etc/fstab" SWAP_SYSCTL_FILE="$work/etc/90-swap-bootstrap.conf" \
   SWAP_LOCK_FILE="$work/etc/swap-bootstrap.lock" SWAP_IMDS=off SWAP_DISK_PERCENT=100 SWAP_DISK_RESERVE=0
 
-echo "bench.sh: building (CGO_ENABLED=0, -trimpath, -ldflags \"-s -w\")" >&2
+echo "bench: building (CGO_ENABLED=0, -trimpath, -ldflags \"-s -w\")" >&2
 for arch in amd64 arm64; do
   CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "$work/bin/swap-bootstrap-$arch" ./cmd/bootstrap
 done
@@ -282,7 +279,7 @@ bench_fs() {
     dd_opts=nocow
   fi
   export SWAP_FILE="$f"
-  echo "bench.sh: $fs ($(findmnt -no FSTYPE --target "$dir") at $dir)" >&2
+  echo "bench: $fs ($(findmnt -no FSTYPE --target "$dir") at $dir)" >&2
 
   for size in 2 8; do
     mib=$((size * 1024))
@@ -345,7 +342,7 @@ bench_fs() {
 
 bench_metadata() {
   local port i pid
-  echo "bench.sh: metadata phase (127.0.0.1 only)" >&2
+  echo "bench: metadata phase (127.0.0.1 only)" >&2
   mkdir -p "$work/aemm"
   port=$(python3 "$py" free-port)
   cat >"$work/aemm/config.json" <<'EOF'
@@ -383,7 +380,7 @@ EOF
   done
   rm -f "$res/meta-00.json" # warm-up
   if [ "$(python3 "$py" json-get facts.instance_type "$res/meta-01.json")" != t3.micro ]; then
-    echo "bench.sh: plan did not get t3.micro from the emulator; see $res/meta-01.json" >&2
+    echo "bench: plan did not get t3.micro from the emulator; see $res/meta-01.json" >&2
     return 1
   fi
   R[meta]=$(printf %.2f "$(python3 "$py" json-median facts.metadata_ms "$res"/meta-*.json)")
@@ -511,9 +508,9 @@ for fs in $filesystems; do [ "$fs" = root ] || dio+=" $fs=${R[$fs-dio]}"; done
 
 report="# Benchmarks
 
-Generated by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'); the whole run took $((elapsed / 60)) min $((elapsed % 60)) s.
+Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'); the whole run took $((elapsed / 60)) min $((elapsed % 60)) s.
 
-    sudo ./scripts/bench.sh
+    sudo ./bench/run.sh
 
 | machine | |
 |---|---|
@@ -609,4 +606,4 @@ mkdir -p "$(dirname "$out_file")"
     echo "$notes"
   fi
 } >"$out_file"
-echo "bench.sh: wrote $out_file; total $((elapsed / 60)) min $((elapsed % 60)) s" >&2
+echo "bench: wrote $out_file; total $((elapsed / 60)) min $((elapsed % 60)) s" >&2

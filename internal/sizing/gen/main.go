@@ -1,11 +1,11 @@
-// Command instancetypes regenerates internal/sizing/instance-types.tsv, the
+// Command gen regenerates internal/sizing/instance-types.tsv, the
 // instance-type table embedded in swap-bootstrap, from the output of
 // `aws ec2 describe-instance-types`.
 //
 // Usage, from the repository root:
 //
 //	aws ec2 describe-instance-types --region us-east-1 --output json > types.json
-//	go run ./scripts/instancetypes -merge internal/sizing/instance-types.tsv -o internal/sizing/instance-types.tsv types.json
+//	go run ./internal/sizing/gen -merge internal/sizing/instance-types.tsv -o internal/sizing/instance-types.tsv types.json
 //
 // It reads one or more describe-instance-types JSON documents: files given
 // as arguments ("-" or no argument reads stdin), each holding one document or

@@ -3,8 +3,8 @@
 # Docker, booted under QEMU, proves that swap is on before Docker starts, on
 # the first boot, after a reboot and after an instance-type change.
 #
-#   sudo scripts/e2e.sh          # every scenario
-#   sudo scripts/e2e.sh 1 4      # some of them
+#   sudo test/e2e/run.sh          # every scenario
+#   sudo test/e2e/run.sh 1 4      # some of them
 #
 # The guest gets the shipped user data (scripts/cloud-config.yaml or
 # scripts/user-data.sh, only their settings filled in) on a NoCloud seed. It
@@ -33,10 +33,9 @@
 # E2E_LOGS (default /tmp/swap-bootstrap-e2e: serial logs, reports),
 # E2E_CACHE (image cache, default /var/cache/swap-bootstrap-e2e).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 packages=(mmdebstrap qemu-system-x86 qemu-utils e2fsprogs dosfstools mtools socat python3 curl)
-aemm_version=v1.13.0
 boot_timeout=${E2E_BOOT_TIMEOUT:-900}
 logs=${E2E_LOGS:-/tmp/swap-bootstrap-e2e}
 imds_timeout=3s
@@ -53,7 +52,7 @@ phase() { # NAME STARTED_AT
 	printf 'e2e: phase %-28s %4ds\n' "$1" "$((SECONDS - $2))" >&2
 }
 
-[[ $(id -u) -eq 0 ]] || die "run as root (sudo scripts/e2e.sh): building the image needs mmdebstrap --mode=root"
+[[ $(id -u) -eq 0 ]] || die "run as root (sudo test/e2e/run.sh): building the image needs mmdebstrap --mode=root"
 [[ $(uname -m) == x86_64 ]] || die "the e2e image and QEMU setup are for x86_64 hosts only"
 
 scenarios=("$@")
@@ -78,10 +77,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 PATH="$PATH:$(go env GOPATH)/bin"
-if ! command -v ec2-metadata-mock >/dev/null; then
-	say "installing amazon-ec2-metadata-mock $aemm_version"
-	go install "github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@$aemm_version"
-fi
+tools/install.sh ec2-metadata-mock
 phase tools "$started"
 
 # ---- cleanup ----------------------------------------------------------------
