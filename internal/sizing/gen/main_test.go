@@ -168,7 +168,7 @@ func TestBadInputLeavesTheTableAlone(t *testing.T) {
 // The embedded table must already be in the exact format the tool writes,
 // so a regeneration diff shows only real changes.
 func TestEmbeddedTableIsInToolFormat(t *testing.T) {
-	const embedded = "../../internal/sizing/instance-types.tsv"
+	const embedded = "../instance-types.tsv"
 	want, err := os.ReadFile(embedded)
 	if err != nil {
 		t.Fatal(err)
