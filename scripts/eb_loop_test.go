@@ -8,8 +8,7 @@ import (
 
 	"github.com/soundhub/swap-bootstrap/internal/imds/imdstest"
 	"github.com/soundhub/swap-bootstrap/internal/install"
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
-	"github.com/soundhub/swap-bootstrap/internal/swap"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 // TestElasticBeanstalkHookMakesSwap runs the prebuild hook the way Elastic
@@ -22,7 +21,7 @@ func TestElasticBeanstalkHookMakesSwap(t *testing.T) {
 	binary := realBinary(t)
 	s := newScenario(t)
 	staging, hook := ebStaging(t, s, binary)
-	fs := loopfs.Mount(t, "xfs", 6<<30, "")
+	fs := swaptest.Mount(t, "xfs", 6<<30, "")
 	file := filepath.Join(fs, "swapfile")
 	endpoint := imdstest.StartEmulator(t, imdstest.EmulatorConfig{InstanceType: "t3.micro", IMDSv2Only: true})
 	env := without(s.env("SWAP_POLICY=ratio", "SWAP_FILE="+file, "SWAP_IMDS=required",
@@ -35,11 +34,7 @@ func TestElasticBeanstalkHookMakesSwap(t *testing.T) {
 	if !strings.Contains(r.stderr, "2 GiB swap (active, created); RAM 1 GiB from instance-type table (t3.micro from metadata service)") {
 		t.Errorf("summary line:\n%s", r.stderr)
 	}
-	areas, err := (&swap.Kernel{}).Areas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, ok := swap.FindArea(areas, file); !ok || a.Size != 2<<30-int64(os.Getpagesize()) {
+	if a, ok := swaptest.Active(t, file); !ok || a.Size != 2<<30-int64(os.Getpagesize()) {
 		t.Errorf("/proc/swaps: %+v active=%v", a, ok)
 	}
 	if b, err := os.ReadFile(filepath.Join(s.root, install.BinaryPath)); err != nil || string(b) != string(binary) {

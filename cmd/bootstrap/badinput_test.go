@@ -102,6 +102,17 @@ func TestUsage(t *testing.T) {
 	if r := runBin(t, env(t, "/x"), "plan", "--bogus"); r.code != 2 {
 		t.Errorf("unknown flag: exit %d", r.code)
 	}
+	// Each subcommand takes only its own flags.
+	for _, c := range [][]string{{"apply", "--root", "/tmp"}, {"plan", "--now"}, {"remove", "--json"}, {"status", "--keep-swap"}, {"install", "--json"}, {"uninstall", "--now"}} {
+		r := runBin(t, env(t, "/x"), c...)
+		flag := strings.TrimLeft(c[1], "-")
+		if r.code != 2 || !strings.Contains(r.stderr, "flag provided but not defined: -"+flag) {
+			t.Errorf("%v: exit %d\n%s", c, r.code, r.stderr)
+		}
+	}
+	if r := runBin(t, env(t, "/x"), "plan", "extra"); r.code != 2 || !strings.Contains(r.stderr, `unexpected argument "extra"`) {
+		t.Errorf("extra argument: %d %s", r.code, r.stderr)
+	}
 	if r := runBin(t, env(t, "/x"), "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "swap-bootstrap dev (") {
 		t.Errorf("version: %d %q", r.code, r.stdout)
 	}

@@ -5,13 +5,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
+	"github.com/soundhub/swap-bootstrap/internal/fault"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 // reset puts the test filesystem back to "no swapfile" between cases.
@@ -68,11 +70,41 @@ func assertOnlyEntries(t *testing.T, dir string, names ...string) {
 	}
 }
 
+// The points TestCrashSafety kills a run at: every fault point, in the phase
+// where it happens (":n" is the nth arrival).
+var (
+	createPoints = []string{p(fault.Locked), p(fault.Planned), p(fault.Before(string(swap.ActionCreate))), p(fault.TempCreated),
+		p(fault.ZeroChunk) + ":1", p(fault.ZeroChunk) + ":60", p(fault.Allocated), p(fault.HeaderWritten), p(fault.Synced),
+		p(fault.Committed), p(fault.Enabled), p(fault.Before(string(swap.ActionFstabSet))), p(fault.FileTempWritten)}
+	resizePoints = []string{p(fault.Before(string(swap.ActionResize))), p(fault.TempCreated), p(fault.ZeroChunk) + ":30",
+		p(fault.Synced), p(fault.OldOff), p(fault.Committed), p(fault.Enabled)}
+	tightPoints = []string{p(fault.OldOff), p(fault.OldRemoved), p(fault.TempCreated), p(fault.Synced), p(fault.Committed)}
+)
+
+func p(x fault.Point) string { return string(x) }
+
+// TestCrashPointsCovered: the crash test kills a run at every fault point
+// there is, so a new point cannot go untested.
+func TestCrashPointsCovered(t *testing.T) {
+	used := map[string]bool{}
+	for _, list := range [][]string{createPoints, resizePoints, tightPoints} {
+		for _, q := range list {
+			name, _, _ := strings.Cut(q, ":")
+			used[name] = true
+		}
+	}
+	for _, q := range fault.Points {
+		if !used[string(q)] {
+			t.Errorf("fault point %s is never exercised by TestCrashSafety", q)
+		}
+	}
+}
+
 // TestCrashSafety SIGKILLs apply at every step of a zero-filled 1 GiB run and of
 // a resize; each time a plain rerun converges to one active file of the right
 // size, mode 0600, one fstab line, no stray temp files.
 func TestCrashSafety(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 4*gib, "")
+	dir := swaptest.Mount(t, "ext4", 4*gib, "")
 	file := filepath.Join(dir, "swapfile")
 	e := env(t, file, "SWAP_SIZE=1G", "SWAP_ALLOCATE=zero")
 	fstabDir := filepath.Dir(get(e, "SWAP_FSTAB"))
@@ -93,8 +125,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 
 	t.Run("create", func(t *testing.T) {
-		for _, point := range []string{"locked", "planned", "before-create", "temp-created", "zero-chunk:1", "zero-chunk:60",
-			"allocated", "header-written", "synced", "committed", "enabled", "before-fstab-set", "file-temp-written"} {
+		for _, point := range createPoints {
 			t.Run(point, func(t *testing.T) {
 				reset(t, e)
 				kill(t, point, e, gib)
@@ -105,7 +136,7 @@ func TestCrashSafety(t *testing.T) {
 	})
 
 	t.Run("resize", func(t *testing.T) {
-		for _, point := range []string{"before-resize", "temp-created", "zero-chunk:30", "synced", "old-off", "committed", "enabled"} {
+		for _, point := range resizePoints {
 			t.Run(point, func(t *testing.T) {
 				reset(t, e)
 				mustRun(t, override(e, "SWAP_SIZE=256M"))
@@ -119,7 +150,7 @@ func TestCrashSafety(t *testing.T) {
 	// When the disk cannot hold old and new side by side, the old file goes
 	// first: a kill between the two steps leaves no file or the old one.
 	t.Run("resize on a tight disk", func(t *testing.T) {
-		for _, point := range []string{"old-off", "old-removed", "temp-created", "synced", "committed"} {
+		for _, point := range tightPoints {
 			t.Run(point, func(t *testing.T) {
 				reset(t, e)
 				mustRun(t, override(e, "SWAP_SIZE=256M"))

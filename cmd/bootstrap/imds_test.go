@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/soundhub/swap-bootstrap/internal/imds/imdstest"
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 // metadataEnv points a run at an endpoint (and never at the real service).
@@ -51,7 +51,7 @@ func plan(t *testing.T, e []string) (planJSON, result) {
 // emulator saying t3.micro gives a 2 GiB swapfile (2 × nominal 1 GiB) and
 // t4g.small 4 GiB, made by apply on a loop filesystem.
 func TestMetadataSizing(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 12*gib, "")
+	dir := swaptest.Mount(t, "ext4", 12*gib, "")
 	for _, c := range []struct {
 		typ  string
 		want int64
@@ -96,8 +96,8 @@ func TestMetadataPlan(t *testing.T) {
 			if c.target > 0 && p.Plan.Target != c.target {
 				t.Errorf("target %d, want %d", p.Plan.Target, c.target)
 			}
-			if c.typ == "zz9.mega" && !strings.Contains(r.stderr, `instance type \"zz9.mega\" is not in the embedded table`) {
-				t.Errorf("the unknown type is not named:\n%s", r.stderr)
+			if c.typ == "zz9.mega" && !strings.Contains(strings.Join(p.Warnings, "\n"), `instance type "zz9.mega" is not in the embedded table`) {
+				t.Errorf("the unknown type is not named: %q", p.Warnings)
 			}
 		})
 	}
@@ -120,8 +120,8 @@ func TestMetadataTags(t *testing.T) {
 
 	bad := imdstest.StartEmulator(t, imdstest.EmulatorConfig{InstanceType: "t3.micro", Tags: map[string]string{"swap-bootstrap:size": "lots"}})
 	p, r = plan(t, metadataEnv(t, "/var/swap-bootstrap-test-never-created", bad, "SWAP_TAGS=true"))
-	if r.code != 0 || p.Plan.Target != 2*gib || !strings.Contains(r.stderr, `swap-bootstrap:size=\"lots\" ignored`) {
-		t.Errorf("bad tag: exit %d target %d\n%s", r.code, p.Plan.Target, r.stderr)
+	if r.code != 0 || p.Plan.Target != 2*gib || !strings.Contains(strings.Join(p.Warnings, "\n"), `swap-bootstrap:size="lots" ignored`) {
+		t.Errorf("bad tag: exit %d target %d warnings %q", r.code, p.Plan.Target, p.Warnings)
 	}
 }
 
@@ -147,8 +147,8 @@ func TestMetadataUnreachable(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("plan took %s with SWAP_IMDS_TIMEOUT=1s", d)
 			}
-			if r.code != 0 || p.Facts.InstanceType != "" || p.Facts.MemorySource != "MemTotal" || !strings.Contains(r.stderr, "sizing from /proc/meminfo") {
-				t.Errorf("exit %d facts %+v\n%s", r.code, p.Facts, r.stderr)
+			if r.code != 0 || p.Facts.InstanceType != "" || p.Facts.MemorySource != "MemTotal" || !strings.Contains(strings.Join(p.Warnings, "\n"), "sizing from /proc/meminfo") {
+				t.Errorf("exit %d facts %+v warnings %q", r.code, p.Facts, p.Warnings)
 			}
 			start = time.Now()
 			r = runBin(t, override(e, "SWAP_IMDS=required"), "plan")
@@ -156,5 +156,55 @@ func TestMetadataUnreachable(t *testing.T) {
 				t.Errorf("required: exit %d after %s\n%s", r.code, time.Since(start), r.stderr)
 			}
 		})
+	}
+}
+
+// TestReportShape: plan --json is snake_case throughout, its lists are []
+// rather than null, and each warning is printed exactly once (in the
+// report, not also in the log).
+func TestReportShape(t *testing.T) {
+	e := env(t, "/var/swap-bootstrap-test-never-created", "SWAP_INSTANCE_TYPE=zz9.mega")
+	r := runBin(t, e, "plan", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if path != ".sources" && k != strings.ToLower(k) {
+					t.Errorf("%s.%s: not snake_case", path, k)
+				}
+				walk(path+"."+k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path+"[]", x)
+			}
+		case nil:
+			t.Errorf("%s is null", path)
+		}
+	}
+	walk("", doc)
+	for _, k := range []string{"reasons", "warnings", "swap_areas"} {
+		if _, ok := doc[k].([]any); !ok {
+			t.Errorf("%s: %v, want a list", k, doc[k])
+		}
+	}
+	if areas, _ := doc["swap_areas"].([]any); len(areas) > 0 {
+		if _, ok := areas[0].(map[string]any)["size_bytes"]; !ok {
+			t.Errorf("swap_areas entries: %v", areas[0])
+		}
+	}
+
+	const warning = `instance type "zz9.mega" is not in the embedded table`
+	r = runBin(t, e, "plan")
+	if n := strings.Count(r.stdout+r.stderr, warning); n != 1 || !strings.Contains(r.stdout, "warning:") {
+		t.Errorf("the warning is printed %d times:\nstdout:\n%s\nstderr:\n%s", n, r.stdout, r.stderr)
 	}
 }

@@ -11,12 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/soundhub/swap-bootstrap/internal/bootstrap"
 	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/imds"
 	"github.com/soundhub/swap-bootstrap/internal/install"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
@@ -39,38 +40,64 @@ func main() {
 	os.Exit(code)
 }
 
+// options are the flags of all subcommands; each subcommand's flag set
+// defines only its own.
+type options struct {
+	json, now, keepSwap bool
+	root                string
+}
+
+// commands maps each subcommand to the flags it takes.
+var commands = map[string]func(fs *flag.FlagSet, o *options){
+	"apply":  func(*flag.FlagSet, *options) {},
+	"plan":   func(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.json, "json", false, "print JSON") },
+	"status": func(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.json, "json", false, "print JSON") },
+	"remove": func(*flag.FlagSet, *options) {},
+	"install": func(fs *flag.FlagSet, o *options) {
+		fs.StringVar(&o.root, "root", "/", "install into this root directory")
+		fs.BoolVar(&o.now, "now", false, "also run apply now")
+	},
+	"uninstall": func(fs *flag.FlagSet, o *options) {
+		fs.StringVar(&o.root, "root", "/", "uninstall from this root directory")
+		fs.BoolVar(&o.keepSwap, "keep-swap", false, "leave the swapfile in place")
+	},
+	"version": func(*flag.FlagSet, *options) {},
+	"help":    func(*flag.FlagSet, *options) {},
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "apply"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "-h" || cmd == "--help" {
+		cmd = "help"
+	}
+	define, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "swap-bootstrap: unknown command %q; run `swap-bootstrap help`\n", cmd)
+		return exitConfig
+	}
+	var o options
 	fs := flag.NewFlagSet("swap-bootstrap "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	jsonOut := fs.Bool("json", false, "print JSON (plan, status)")
-	root := fs.String("root", "/", "install into this root directory (install, uninstall)")
-	now := fs.Bool("now", false, "also run apply now (install)")
-	keepSwap := fs.Bool("keep-swap", false, "leave the swapfile in place (uninstall)")
+	define(fs, &o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
-		return exitConfig
+		return exitConfig // the flag package has printed what is wrong
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "swap-bootstrap: unexpected argument %q; run `swap-bootstrap help`\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "swap-bootstrap %s: unexpected argument %q; run `swap-bootstrap help`\n", cmd, fs.Arg(0))
 		return exitConfig
 	}
 	switch cmd {
-	case "help", "-h", "--help":
-		usage(stdout)
-		return exitOK
+	case "help":
+		return written(usage(stdout), stderr)
 	case "version":
-		fmt.Fprintf(stdout, "swap-bootstrap %s (%d instance types)\n", version, sizing.TableSize())
-		return exitOK
-	case "apply", "plan", "status", "remove", "install", "uninstall":
-	default:
-		fmt.Fprintf(stderr, "swap-bootstrap: unknown command %q; run `swap-bootstrap help`\n", cmd)
-		return exitConfig
+		_, err := fmt.Fprintf(stdout, "swap-bootstrap %s (%d instance types)\n", version, sizing.TableSize())
+		return written(err, stderr)
 	}
 
 	c, err := config.Load()
@@ -82,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, name := range c.Unknown {
 		log.Warn("ignoring unknown variable; run `swap-bootstrap help` for the list", "variable", name)
 	}
-	deps := bootstrap.Deps{Log: log}
+	deps := bootstrap.Deps{System: &swap.Kernel{Logger: log}, Fetch: imds.Fetch, Log: log}
 
 	var r bootstrap.Report
 	switch cmd {
@@ -91,65 +118,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "status":
 		r, err = bootstrap.Status(ctx, c, deps)
 	case "apply":
-		r, err = bootstrap.Apply(ctx, c, deps)
+		_, err = bootstrap.Apply(ctx, c, deps)
 	case "remove":
-		r, err = bootstrap.Remove(ctx, c, deps)
+		_, err = bootstrap.Remove(ctx, c, deps)
 	case "install":
-		return doInstall(ctx, c, deps, *root, *now, stderr)
+		err = doInstall(ctx, c, deps, o)
 	case "uninstall":
-		return doUninstall(ctx, c, deps, *root, *keepSwap, stderr)
+		err = doUninstall(ctx, c, deps, o)
 	}
 	if cmd == "plan" || cmd == "status" {
-		if *jsonOut {
-			r.WriteJSON(stdout)
-		} else if err == nil || r.Plan != nil || r.Command == "status" {
-			r.WriteText(stdout)
+		var werr error
+		switch {
+		case o.json:
+			werr = r.WriteJSON(stdout)
+		case err == nil || r.Plan != nil || cmd == "status":
+			werr = r.WriteText(stdout)
+		}
+		if err == nil && werr != nil {
+			return written(werr, stderr)
 		}
 	}
 	return fail(err, stderr)
 }
 
-func doInstall(ctx context.Context, c config.Config, deps bootstrap.Deps, root string, now bool, stderr io.Writer) int {
+func doInstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o options) error {
 	self, err := os.Executable()
 	if err != nil {
-		return fail(err, stderr)
+		return err
 	}
-	if _, err := install.Install(install.Options{Root: root, Binary: self, Env: os.Environ(), Logger: deps.Log}); err != nil {
-		return fail(err, stderr)
+	if _, err := install.Install(install.Options{Root: o.root, Binary: self, Env: os.Environ(), Logger: deps.Log}); err != nil {
+		return err
 	}
-	if !now {
-		return exitOK
-	}
-	if systemdRunning(root) {
-		if out, err := exec.CommandContext(ctx, "systemctl", "daemon-reload").CombinedOutput(); err != nil {
-			deps.Log.Warn("systemctl daemon-reload failed; the unit is enabled and runs at next boot", "error", err.Error(), "output", string(out))
-		}
+	if !o.now {
+		return nil
 	}
 	_, err = bootstrap.Apply(ctx, c, deps)
-	return fail(err, stderr)
+	return err
 }
 
-func doUninstall(ctx context.Context, c config.Config, deps bootstrap.Deps, root string, keepSwap bool, stderr io.Writer) int {
-	if !keepSwap {
+func doUninstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o options) error {
+	if !o.keepSwap {
 		if _, err := bootstrap.Remove(ctx, c, deps); err != nil {
-			return fail(err, stderr)
+			return err
 		}
 	}
-	if _, err := install.Uninstall(install.Options{Root: root, Logger: deps.Log}); err != nil {
-		return fail(err, stderr)
-	}
-	if systemdRunning(root) {
-		exec.CommandContext(ctx, "systemctl", "daemon-reload").Run()
-	}
-	return exitOK
-}
-
-func systemdRunning(root string) bool {
-	if root != "/" && root != "" {
-		return false
-	}
-	_, err := os.Stat("/run/systemd/system")
-	return err == nil
+	_, err := install.Uninstall(install.Options{Root: o.root, Logger: deps.Log})
+	return err
 }
 
 // fail prints err and maps it to an exit code: 2 for configuration that
@@ -167,6 +181,16 @@ func fail(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
+// written maps the error of writing the output (a closed pipe, a full disk)
+// to exit 1.
+func written(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "swap-bootstrap: writing the output: %v\n", err)
+	return exitFailure
+}
+
 func logger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
@@ -174,19 +198,11 @@ func logger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-func indent(s string) string {
-	out := "  "
-	for _, r := range s {
-		out += string(r)
-		if r == '\n' {
-			out += "  "
-		}
-	}
-	return out
-}
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, `swap-bootstrap %s: size, create and enable a swapfile at boot, before Docker.
+func usage(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, `swap-bootstrap %s: size, create and enable a swapfile at boot, before Docker.
 
 Usage: swap-bootstrap [command] [flags]
 
@@ -210,12 +226,14 @@ Configuration (environment variables):
 		if def == "" {
 			def = "(unset)"
 		}
-		fmt.Fprintf(w, "  %-20s %-38s %s\n", v.Name, def, v.Desc)
+		fmt.Fprintf(&b, "  %-20s %-38s %s\n", v.Name, def, v.Desc)
 	}
-	fmt.Fprintf(w, `
+	b.WriteString(`
 Sizes: a bare number is MiB; K M G T and KiB MiB GiB TiB are powers of 1024,
 KB MB GB TB powers of 1000; decimals allowed (1.5G).
 Metadata service: AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE,
 AWS_EC2_METADATA_DISABLED and AWS_EC2_METADATA_V1_DISABLED are honoured.
 `)
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 // bin is the swap-bootstrap binary under test, built once by TestMain exactly
@@ -133,11 +133,7 @@ func active(t *testing.T, path string) (int64, bool) {
 // activeArea is path's line in /proc/swaps.
 func activeArea(t *testing.T, path string) (swap.Area, bool) {
 	t.Helper()
-	areas, err := (&swap.Kernel{}).Areas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return swap.FindArea(areas, path)
+	return swaptest.Active(t, path)
 }
 
 func inode(t *testing.T, path string) (uint64, int64) {
@@ -191,7 +187,7 @@ func assertOneActiveFile(t *testing.T, e []string, size int64) {
 func TestDefaultRun(t *testing.T) {
 	for _, fs := range []string{"ext4", "xfs", "btrfs"} {
 		t.Run(fs, func(t *testing.T) {
-			dir := loopfs.Mount(t, fs, 3*gib, "")
+			dir := swaptest.Mount(t, fs, 3*gib, "")
 			e := env(t, filepath.Join(dir, "swapfile"), "SWAP_INSTANCE_TYPE=t3.nano")
 			r := mustRun(t, e)
 			if !strings.Contains(r.stderr, "1 GiB swap (active, created); RAM 512 MiB from instance-type table (t3.nano from SWAP_INSTANCE_TYPE); policy ratio") {
@@ -220,7 +216,7 @@ func TestDefaultRun(t *testing.T) {
 // swap-bootstrap over it: the file is adopted, not rebuilt, and comes back
 // after a "reboot" (swapoff).
 func TestAdoptSnippetFile(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 3*gib, "")
+	dir := swaptest.Mount(t, "ext4", 3*gib, "")
 	file := filepath.Join(dir, "swapfile")
 	snippet := fmt.Sprintf(`SWAPFILE=%s; SWAP_MEGABYTES=512
 if [ -f $SWAPFILE ]; then exit; fi
@@ -250,7 +246,7 @@ dd if=/dev/zero of=$SWAPFILE bs=1M count=$SWAP_MEGABYTES status=none; chmod 600 
 func TestResizeAndRemove(t *testing.T) {
 	for _, fs := range []string{"xfs", "btrfs"} {
 		t.Run(fs, func(t *testing.T) {
-			dir := loopfs.Mount(t, fs, 3*gib, "")
+			dir := swaptest.Mount(t, fs, 3*gib, "")
 			e := env(t, filepath.Join(dir, "swapfile"))
 			for _, step := range []struct {
 				size  string
@@ -286,13 +282,13 @@ func TestResizeAndRemove(t *testing.T) {
 }
 
 func TestRefusalsChangeNothing(t *testing.T) {
-	loopfs.RequireRoot(t)
+	swaptest.RequireRoot(t)
 	tmpfs := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", tmpfs).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", tmpfs).Run() })
-	dir := loopfs.Mount(t, "ext4", 256*mib, "")
+	dir := swaptest.Mount(t, "ext4", 256*mib, "")
 	os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "link"))
 	os.WriteFile(filepath.Join(dir, "data"), []byte("important"), 0o644)
 	cases := []struct{ name, file, want string }{
@@ -326,7 +322,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 // TestDiskBudget: on a small filesystem the target is cut to what fits, with
 // the numbers; below SWAP_MIN nothing is created and the run fails.
 func TestDiskBudget(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", gib, "")
+	dir := swaptest.Mount(t, "ext4", gib, "")
 	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_INSTANCE_TYPE=t3.micro", "SWAP_DISK_RESERVE=100M")
 	r := runBin(t, override(e, "SWAP_MIN=900M"), "apply")
 	if r.code != 1 || !strings.Contains(r.stderr, "not enough disk for swap") {
@@ -351,7 +347,7 @@ func TestDiskBudget(t *testing.T) {
 // TestPlanWithoutRoot is the newcomer's first command: plan, as an
 // unprivileged user, off EC2, on the host's real paths, changes nothing.
 func TestPlanWithoutRoot(t *testing.T) {
-	loopfs.RequireRoot(t) // to drop to nobody
+	swaptest.RequireRoot(t) // to drop to nobody
 	cmd := exec.Command(bin, "plan")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SWAP_INSTANCE_TYPE=t3.micro", "SWAP_FILE=/var/swap-bootstrap-test-never-created"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
@@ -379,7 +375,7 @@ func TestPlanWithoutRoot(t *testing.T) {
 // TestPlanWithoutRootSeesActiveFile: plan as a normal user on a machine that
 // already has swap cannot read the 0600 file, and still knows it is at target.
 func TestPlanWithoutRootSeesActiveFile(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 3*gib, "")
+	dir := swaptest.Mount(t, "ext4", 3*gib, "")
 	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M")
 	mustRun(t, e)
 	// Let nobody reach the test's directories (t.TempDir makes them 0700).

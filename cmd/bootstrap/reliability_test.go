@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
+	"github.com/soundhub/swap-bootstrap/internal/bootstrap"
+	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/config/configtest"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 // pause starts faultBin armed to wait at point; it returns once the run is
@@ -59,7 +65,7 @@ func pause(t *testing.T, e []string, point string, args ...string) (pid int, res
 // first deploy. A second run waits for the first and then has nothing to do;
 // one that cannot wait long enough exits 1 naming the holder.
 func TestConcurrentApply(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 2*gib, "")
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
 	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=256M")
 	pid, resume := pause(t, e, "locked")
 
@@ -88,7 +94,7 @@ func TestConcurrentApply(t *testing.T) {
 // TestHostilePaths swaps symlinks in while a run is between its checks and its
 // actions: nothing is ever created or enabled through them.
 func TestHostilePaths(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 2*gib, "")
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
 
 	t.Run("parent replaced by a symlink after planning", func(t *testing.T) {
 		sub, elsewhere := filepath.Join(dir, "p1"), filepath.Join(dir, "p1-elsewhere")
@@ -123,7 +129,7 @@ func TestHostilePaths(t *testing.T) {
 			t.Error("the symlink's target was written")
 		}
 		assertOneActiveFile(t, e, 64*mib)
-		loopfs.SwapoffUnder(t, dir)
+		swaptest.SwapoffUnder(t, dir)
 	})
 
 	t.Run("swapfile replaced by a symlink before swapon", func(t *testing.T) {
@@ -178,7 +184,7 @@ func TestHostilePaths(t *testing.T) {
 // TestFstabTorture: whatever the fstab looks like, every other byte stays and
 // our entry appears exactly once.
 func TestFstabTorture(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 2*gib, "")
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
 	file := filepath.Join(dir, "swapfile")
 	line := file + " none swap sw,nofail 0 0"
 	marker := "# swap-bootstrap: managed swapfile; `swap-bootstrap remove` drops this entry"
@@ -235,7 +241,7 @@ type memCgroup struct {
 
 func newMemCgroup(t *testing.T, limit int64) *memCgroup {
 	t.Helper()
-	loopfs.RequireRoot(t)
+	swaptest.RequireRoot(t)
 	name := fmt.Sprintf("swap-bootstrap-test-%d", os.Getpid())
 	c := &memCgroup{}
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
@@ -244,7 +250,7 @@ func newMemCgroup(t *testing.T, limit int64) *memCgroup {
 	} else if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err == nil {
 		c.dir = filepath.Join("/sys/fs/cgroup/memory", name)
 	} else {
-		loopfs.SkipOrFail(t, "no memory cgroup controller")
+		swaptest.SkipOrFail(t, "no memory cgroup controller")
 	}
 	if err := os.Mkdir(c.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -354,7 +360,7 @@ func TestOutOfMemoryScenario(t *testing.T) {
 		t.Fatalf("without swap: touched=%v killed=%v; want an OOM kill", touched, killed)
 	}
 
-	dir := loopfs.Mount(t, "ext4", 3*gib, "")
+	dir := swaptest.Mount(t, "ext4", 3*gib, "")
 	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=1G", "SWAP_PRIORITY=32767")
 	mustRun(t, e)
 	cg.allowSwap(t, true, limit)
@@ -364,14 +370,37 @@ func TestOutOfMemoryScenario(t *testing.T) {
 	}
 }
 
+// pressured is the real kernel, except that /proc/meminfo reports only
+// available bytes of MemAvailable: a 24 GiB test machine cannot safely be
+// driven below the swap in use, so the test feeds the figure through the
+// System seam, the one place the run reads it.
+type pressured struct {
+	*swap.Kernel
+	available int64
+}
+
+func (p pressured) ReadFile(path string) ([]byte, error) {
+	b, err := p.Kernel.ReadFile(path)
+	if err != nil || path != swap.ProcMeminfo {
+		return b, err
+	}
+	var out strings.Builder
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if strings.HasPrefix(l, "MemAvailable:") {
+			l = fmt.Sprintf("MemAvailable:   %d kB\n", p.available/1024)
+		}
+		out.WriteString(l)
+	}
+	return []byte(out.String()), nil
+}
+
 // TestSwapoffSafety: a resize or remove while the swap in use on our file
 // exceeds MemAvailable keeps the old file and says why. The pressure is real
-// (a hog in a 64 MiB memory cgroup pushed into our swapfile); MemAvailable is
-// fed through the test-only meminfo override, since a 24 GiB test machine
-// cannot be driven below it safely.
+// (a hog in a 64 MiB memory cgroup pushed into our swapfile); MemAvailable
+// comes through the System seam (pressured).
 func TestSwapoffSafety(t *testing.T) {
 	const limit = 64 << 20
-	dir := loopfs.Mount(t, "ext4", 3*gib, "")
+	dir := swaptest.Mount(t, "ext4", 3*gib, "")
 	file := filepath.Join(dir, "swapfile")
 	e := env(t, file, "SWAP_SIZE=512M", "SWAP_PRIORITY=32767")
 	mustRun(t, e)
@@ -387,26 +416,24 @@ func TestSwapoffSafety(t *testing.T) {
 	if used < 100*mib {
 		t.Fatalf("only %d bytes of our swapfile in use; the hog did not create pressure", used)
 	}
-	meminfo := filepath.Join(t.TempDir(), "meminfo")
-	real, _ := os.ReadFile("/proc/meminfo")
-	var fake strings.Builder
-	for _, l := range strings.Split(string(real), "\n") {
-		if strings.HasPrefix(l, "MemAvailable:") {
-			l = fmt.Sprintf("MemAvailable:   %d kB", used/1024/2)
-		}
-		fake.WriteString(l + "\n")
-	}
-	os.WriteFile(meminfo, []byte(fake.String()), 0o644)
-	pressured := override(e, "SWAP_BOOTSTRAP_MEMINFO="+meminfo)
 	ino, _ := inode(t, file)
 
-	r := runPath(t, faultBin, override(pressured, "SWAP_SIZE=256M"))
-	if r.code != 0 || !strings.Contains(r.stderr, "resize deferred") || !strings.Contains(r.stderr, "exceeds MemAvailable") {
-		t.Errorf("shrink under pressure: exit %d\n%s", r.code, r.stderr)
+	var logs strings.Builder
+	deps := bootstrap.Deps{System: pressured{Kernel: &swap.Kernel{}, available: used / 2}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	configtest.Env(t, override(e, "SWAP_SIZE=256M")...)
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	r = runPath(t, faultBin, pressured, "remove")
-	if r.code != 1 || !strings.Contains(r.stderr, "cannot remove") || !strings.Contains(r.stderr, "exceeds MemAvailable") {
-		t.Errorf("remove under pressure: exit %d\n%s", r.code, r.stderr)
+	r, err := bootstrap.Apply(context.Background(), c, deps)
+	if err != nil || r.State != "active, resize deferred" || !strings.Contains(logs.String(), "resize of "+file+" deferred") ||
+		!strings.Contains(logs.String(), "exceeds MemAvailable") {
+		t.Errorf("shrink under pressure: %v, state %q\n%s", err, r.State, logs.String())
+	}
+	_, err = bootstrap.Remove(context.Background(), c, deps)
+	var deferred *swap.DeferredError
+	if !errors.As(err, &deferred) || !strings.Contains(err.Error(), "remove of "+file+" deferred") {
+		t.Errorf("remove under pressure: %v", err)
 	}
 	assertOneActiveFile(t, e, 512*mib)
 	if i, _ := inode(t, file); i != ino {

@@ -1,6 +1,10 @@
 // Package config reads swap-bootstrap's configuration, the SWAP_* environment
 // variables, and validates all of it before anything is touched: every
 // problem is collected and named, so one run shows them all.
+//
+// Env is the one list of variables (name, default, description); envconfig
+// reads it. Beside it, rows holds one parser per variable, and tags.go lets
+// instance tags override some of them with the same parsers.
 package config
 
 import (
@@ -10,7 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +28,7 @@ import (
 const Prefix = "SWAP"
 
 // Env is the user contract: every variable with its default and meaning.
-// Values are read as text and parsed by Load, so that all problems are
+// Values are read as text and parsed by the rows, so that all problems are
 // reported together with the variable's name.
 type Env struct {
 	Policy      string `envconfig:"SWAP_POLICY" default:"ratio" desc:"sizing policy: ratio, aws, redhat, ubuntu, cloud-init, fixed, off"`
@@ -86,7 +90,7 @@ type Error struct{ Problems []string }
 
 func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 
-// Var is one variable, for help.
+// Var is one variable, for help and the environment file.
 type Var struct{ Name, Default, Desc string }
 
 // Vars lists every variable in the order of Env.
@@ -100,9 +104,61 @@ func Vars() []Var {
 	return vars
 }
 
-var instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+// row is one variable's parser: it gets the value, trimmed and never empty,
+// stores what it means in the Config, or says what is wrong with it.
+type row struct {
+	name  string
+	parse func(v string, c *Config) error
+}
 
-// Load reads and validates the environment.
+// rows holds one row per field of Env, in the same order.
+var rows = []row{
+	{"SWAP_POLICY", func(v string, c *Config) (err error) { c.Policy, err = sizing.ParsePolicy(v); return err }},
+	{"SWAP_RATIO", func(v string, c *Config) (err error) { c.Ratio, err = ParseRatio(v); return err }},
+	{"SWAP_SIZE", func(v string, c *Config) (err error) {
+		c.Size, err = parseSwapSize(v, "use SWAP_POLICY=off")
+		return err
+	}},
+	{"SWAP_MIN", func(v string, c *Config) (err error) { c.Min, err = parseSize(v, true); return err }},
+	{"SWAP_MAX", func(v string, c *Config) (err error) { c.Max, err = parseSize(v, false); return err }},
+	{"SWAP_FILE", func(v string, c *Config) (err error) { c.File, err = parsePath(v); return err }},
+	{"SWAP_DISK_PERCENT", func(v string, c *Config) (err error) { c.DiskPercent, err = parsePercent(v); return err }},
+	{"SWAP_DISK_RESERVE", func(v string, c *Config) (err error) { c.DiskReserve, err = parseSize(v, true); return err }},
+	{"SWAP_TOLERANCE", func(v string, c *Config) (err error) { c.Tolerance, err = sizing.ParseTolerance(v); return err }},
+	{"SWAP_ALLOCATE", func(v string, c *Config) error {
+		w, err := parseOneOf(v, "auto", "zero")
+		c.Zero = w == "zero"
+		return err
+	}},
+	{"SWAP_PRIORITY", func(v string, c *Config) (err error) { c.Priority, err = parseInt(v, -1, 32767); return err }},
+	{"SWAP_SWAPPINESS", func(v string, c *Config) (err error) { c.Swappiness, err = parseInt(v, 0, 200); return err }},
+	{"SWAP_SYSCTL_FILE", func(v string, c *Config) (err error) { c.SysctlFile, err = parsePath(v); return err }},
+	{"SWAP_PERSIST", func(v string, c *Config) error {
+		w, err := parseOneOf(v, "fstab", "none")
+		c.Persist = w == "fstab"
+		return err
+	}},
+	{"SWAP_FSTAB", func(v string, c *Config) (err error) { c.Fstab, err = parsePath(v); return err }},
+	{"SWAP_INSTANCE_TYPE", func(v string, c *Config) (err error) { c.InstanceType, err = ParseInstanceType(v); return err }},
+	{"SWAP_IMDS", func(v string, c *Config) (err error) {
+		c.IMDS, err = parseOneOf(v, "auto", "required", "off")
+		return err
+	}},
+	{"SWAP_IMDS_TIMEOUT", func(v string, c *Config) (err error) {
+		c.IMDSTimeout, err = parseDuration(v, time.Millisecond, 5*time.Minute)
+		return err
+	}},
+	{"SWAP_TAGS", func(v string, c *Config) (err error) { c.Tags, err = parseBool(v); return err }},
+	{"SWAP_LOG_FORMAT", func(v string, c *Config) (err error) { c.LogFormat, err = parseOneOf(v, "text", "json"); return err }},
+	{"SWAP_LOCK_FILE", func(v string, c *Config) (err error) { c.LockFile, err = parsePath(v); return err }},
+	{"SWAP_LOCK_TIMEOUT", func(v string, c *Config) (err error) { c.LockTimeout, err = parseDuration(v, 0, time.Hour); return err }},
+}
+
+// sourced are the settings whose source Config.Sources records (tags may
+// override them).
+var sourced = map[string]string{"SWAP_POLICY": "policy", "SWAP_RATIO": "ratio", "SWAP_SIZE": "size", "SWAP_MAX": "max"}
+
+// Load reads the SWAP_* variables with envconfig and validates them.
 func Load() (Config, error) {
 	var env Env
 	// Full names in the tags and no prefix: with a prefix envconfig also falls
@@ -110,149 +166,107 @@ func Load() (Config, error) {
 	if err := envconfig.Process("", &env); err != nil {
 		return Config{}, &Error{Problems: []string{err.Error()}}
 	}
+	set := map[string]bool{}
+	for _, v := range Vars() {
+		_, set[v.Name] = os.LookupEnv(v.Name)
+	}
+	return parse(env, set, os.Environ())
+}
+
+// parse validates what envconfig read: set says which variables the
+// environment set (the rest hold their defaults), environ is the whole
+// environment, searched for unknown SWAP_* variables.
+func parse(env Env, set map[string]bool, environ []string) (Config, error) {
 	c := Config{Priority: -1, Swappiness: -1, Sources: map[string]string{}}
 	var problems []string
 	bad := func(name, val, format string, a ...any) {
 		problems = append(problems, fmt.Sprintf("%s=%q: %s", name, val, fmt.Sprintf(format, a...)))
 	}
-	set := map[string]bool{}
-	for _, v := range Vars() {
-		val, ok := os.LookupEnv(v.Name)
-		set[v.Name] = ok
-		if ok && strings.TrimSpace(val) == "" {
-			bad(v.Name, val, "empty; unset it to use the default%s, or give a value", defaultNote(v.Default))
+	values := reflect.ValueOf(env)
+	for i, r := range rows {
+		v := Vars()[i]
+		val := values.Field(i).String()
+		switch {
+		case set[r.name] && strings.TrimSpace(val) == "":
+			def := ""
+			if v.Default != "" {
+				def = " (" + v.Default + ")"
+			}
+			bad(r.name, val, "empty; unset it to use the default%s, or give a value", def)
+			continue
+		case val == "":
+			continue
+		}
+		if err := r.parse(strings.TrimSpace(val), &c); err != nil {
+			bad(r.name, val, "%v", err)
+			continue
+		}
+		if key, ok := sourced[r.name]; ok {
+			c.Sources[key] = "default"
+			if set[r.name] {
+				c.Sources[key] = r.name
+			}
 		}
 	}
+
+	// SWAP_SIZE alone means the fixed policy; with another policy it is a
+	// contradiction the operator must resolve.
+	switch {
+	case c.Size > 0 && !set["SWAP_POLICY"]:
+		c.Policy = sizing.PolicyFixed
+		c.Sources["policy"] = "SWAP_SIZE"
+	case c.Size > 0 && c.Policy != "" && c.Policy != sizing.PolicyFixed:
+		bad("SWAP_SIZE", env.Size, "conflicts with SWAP_POLICY=%s; unset one of them (SWAP_SIZE alone means the fixed policy)", c.Policy)
+	case c.Policy == sizing.PolicyFixed && env.Size == "":
+		bad("SWAP_POLICY", env.Policy, "the fixed policy needs SWAP_SIZE; set SWAP_SIZE, e.g. SWAP_SIZE=2G")
+	}
+	if c.Min > 0 && c.Max > 0 && c.Min > c.Max {
+		bad("SWAP_MIN", env.Min, "is larger than SWAP_MAX=%s; lower SWAP_MIN or raise SWAP_MAX", env.Max)
+	}
+
 	known := map[string]bool{}
 	for _, v := range Vars() {
 		known[v.Name] = true
 	}
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		// SWAP_BOOTSTRAP_* belong to the shipped scripts and the tests.
 		if strings.HasPrefix(name, Prefix+"_") && !strings.HasPrefix(name, "SWAP_BOOTSTRAP_") && !known[name] {
 			c.Unknown = append(c.Unknown, name)
 		}
 	}
-	sort.Strings(c.Unknown)
-	source := func(name string) string {
-		if set[name] {
-			return name
-		}
-		return "default"
-	}
-	nonEmpty := func(name, val string) bool { return !set[name] || strings.TrimSpace(val) != "" }
-
-	if p, err := sizing.ParsePolicy(env.Policy); err != nil {
-		if nonEmpty("SWAP_POLICY", env.Policy) {
-			bad("SWAP_POLICY", env.Policy, "%v", err)
-		}
-	} else {
-		c.Policy = p
-		c.Sources["policy"] = source("SWAP_POLICY")
-	}
-	if r, err := ParseRatio(env.Ratio); err != nil {
-		if nonEmpty("SWAP_RATIO", env.Ratio) {
-			bad("SWAP_RATIO", env.Ratio, "%v", err)
-		}
-	} else {
-		c.Ratio = r
-		c.Sources["ratio"] = source("SWAP_RATIO")
-	}
-	size := func(name, val string, allowZero bool) int64 {
-		if val == "" || !nonEmpty(name, val) {
-			return 0
-		}
-		b, err := sizing.ParseSize(val)
-		switch {
-		case err != nil:
-			bad(name, val, "%v", err)
-		case b == 0 && !allowZero:
-			bad(name, val, "must be more than 0%s", map[bool]string{true: "; for no swap use SWAP_POLICY=off"}[name == "SWAP_SIZE"])
-		}
-		return b
-	}
-	if env.Size != "" {
-		c.Size = size("SWAP_SIZE", env.Size, false)
-		c.Sources["size"] = "SWAP_SIZE"
-		switch {
-		case !set["SWAP_POLICY"]:
-			c.Policy = sizing.PolicyFixed
-			c.Sources["policy"] = "SWAP_SIZE"
-		case c.Policy != "" && c.Policy != sizing.PolicyFixed:
-			bad("SWAP_SIZE", env.Size, "conflicts with SWAP_POLICY=%s; unset one of them (SWAP_SIZE alone means the fixed policy)", c.Policy)
-		}
-	} else if c.Policy == sizing.PolicyFixed {
-		bad("SWAP_POLICY", env.Policy, "the fixed policy needs SWAP_SIZE; set SWAP_SIZE, e.g. SWAP_SIZE=2G")
-	}
-	c.Min = size("SWAP_MIN", env.Min, true)
-	c.Max = size("SWAP_MAX", env.Max, false)
-	c.Sources["max"] = source("SWAP_MAX")
-	if c.Min > 0 && c.Max > 0 && c.Min > c.Max {
-		bad("SWAP_MIN", env.Min, "is larger than SWAP_MAX=%s; lower SWAP_MIN or raise SWAP_MAX", env.Max)
-	}
-	c.DiskReserve = size("SWAP_DISK_RESERVE", env.DiskReserve, true)
-
-	c.File = absPath(env.File, "SWAP_FILE", bad, nonEmpty)
-	c.SysctlFile = absPath(env.SysctlFile, "SWAP_SYSCTL_FILE", bad, nonEmpty)
-	c.Fstab = absPath(env.Fstab, "SWAP_FSTAB", bad, nonEmpty)
-	c.LockFile = absPath(env.LockFile, "SWAP_LOCK_FILE", bad, nonEmpty)
-
-	if n, err := strconv.Atoi(strings.TrimSpace(env.DiskPercent)); err != nil || n < 1 || n > 100 {
-		if nonEmpty("SWAP_DISK_PERCENT", env.DiskPercent) {
-			bad("SWAP_DISK_PERCENT", env.DiskPercent, "not a whole percentage from 1 to 100; e.g. 50")
-		}
-	} else {
-		c.DiskPercent = n
-	}
-	if t, err := sizing.ParseTolerance(env.Tolerance); err != nil {
-		if nonEmpty("SWAP_TOLERANCE", env.Tolerance) {
-			bad("SWAP_TOLERANCE", env.Tolerance, "%v", err)
-		}
-	} else {
-		c.Tolerance = t
-	}
-	switch v := strings.ToLower(strings.TrimSpace(env.Allocate)); v {
-	case "auto", "zero":
-		c.Zero = v == "zero"
-	default:
-		if nonEmpty("SWAP_ALLOCATE", env.Allocate) {
-			bad("SWAP_ALLOCATE", env.Allocate, "use auto or zero")
-		}
-	}
-	c.Priority = intIn(env.Priority, "SWAP_PRIORITY", -1, 32767, -1, bad, nonEmpty)
-	c.Swappiness = intIn(env.Swappiness, "SWAP_SWAPPINESS", 0, 200, -1, bad, nonEmpty)
-	switch v := strings.ToLower(strings.TrimSpace(env.Persist)); v {
-	case "fstab", "none":
-		c.Persist = v == "fstab"
-	default:
-		if nonEmpty("SWAP_PERSIST", env.Persist) {
-			bad("SWAP_PERSIST", env.Persist, "use fstab or none")
-		}
-	}
-	if t := strings.ToLower(strings.TrimSpace(env.Type)); t != "" {
-		if !instanceTypeRE.MatchString(t) {
-			bad("SWAP_INSTANCE_TYPE", env.Type, "not an EC2 instance type; use a name such as t3.micro")
-		}
-		c.InstanceType = t
-	}
-	c.IMDS = oneOf(env.IMDS, "SWAP_IMDS", []string{"auto", "required", "off"}, bad, nonEmpty)
-	c.IMDSTimeout = duration(env.IMDSTimeout, "SWAP_IMDS_TIMEOUT", time.Millisecond, 5*time.Minute, bad, nonEmpty)
-	switch v := strings.ToLower(strings.TrimSpace(env.Tags)); v {
-	case "true", "1", "yes", "false", "0", "no":
-		c.Tags = v == "true" || v == "1" || v == "yes"
-	default:
-		if nonEmpty("SWAP_TAGS", env.Tags) {
-			bad("SWAP_TAGS", env.Tags, "use true or false")
-		}
-	}
-	c.LogFormat = oneOf(env.LogFormat, "SWAP_LOG_FORMAT", []string{"text", "json"}, bad, nonEmpty)
-	c.LockTimeout = duration(env.LockTimeout, "SWAP_LOCK_TIMEOUT", 0, time.Hour, bad, nonEmpty)
-
+	slices.Sort(c.Unknown)
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
 	}
 	return c, nil
+}
+
+const sizeHint = "use a number with an optional unit, e.g. 2048, 2G, 1.5GiB"
+
+// parseSize reads a size; zero is allowed only where it means "none".
+func parseSize(v string, allowZero bool) (int64, error) {
+	b, err := sizing.ParseSize(v)
+	if err != nil {
+		return 0, err
+	}
+	if b == 0 && !allowZero {
+		return 0, fmt.Errorf("must be more than 0; %s", sizeHint)
+	}
+	return b, nil
+}
+
+// parseSwapSize reads SWAP_SIZE and the size tag; off says how to ask for
+// no swap instead.
+func parseSwapSize(v, off string) (int64, error) {
+	b, err := sizing.ParseSize(v)
+	if err != nil {
+		return 0, err
+	}
+	if b == 0 {
+		return 0, fmt.Errorf("must be more than 0; for no swap %s", off)
+	}
+	return b, nil
 }
 
 // ParseRatio reads a RAM multiplier: a number above 0 and at most 16.
@@ -264,62 +278,67 @@ func ParseRatio(s string) (float64, error) {
 	return r, nil
 }
 
-func defaultNote(d string) string {
-	if d == "" {
-		return ""
+var instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+
+// ParseInstanceType accepts an EC2 instance type name such as t3.micro.
+func ParseInstanceType(v string) (string, error) {
+	t := strings.ToLower(strings.TrimSpace(v))
+	if !instanceTypeRE.MatchString(t) {
+		return "", fmt.Errorf("not an EC2 instance type; use a name such as t3.micro")
 	}
-	return " (" + d + ")"
+	return t, nil
 }
 
-type badFunc func(name, val, format string, a ...any)
-
-func absPath(v, name string, bad badFunc, nonEmpty func(string, string) bool) string {
-	if !nonEmpty(name, v) {
-		return ""
-	}
+func parsePath(v string) (string, error) {
 	switch {
 	case !filepath.IsAbs(v):
-		bad(name, v, "not an absolute path; use a path starting with /, e.g. /var/swapfile")
+		return "", fmt.Errorf("not an absolute path; use a path starting with /, e.g. /var/swapfile")
 	case strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		bad(name, v, "contains a control character; use a plain path")
+		return "", fmt.Errorf("contains a control character; use a plain path")
 	case filepath.Clean(v) != v || v == "/":
-		bad(name, v, "not a clean file path; use %q", filepath.Clean(v))
+		return "", fmt.Errorf("not a clean file path; use %q", filepath.Clean(v))
 	}
-	return v
+	return v, nil
 }
 
-func intIn(v, name string, lo, hi, unset int, bad badFunc, nonEmpty func(string, string) bool) int {
-	if v == "" || !nonEmpty(name, v) {
-		return unset
+func parsePercent(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return 0, fmt.Errorf("not a whole percentage from 1 to 100; e.g. 50")
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
+	return n, nil
+}
+
+func parseInt(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		bad(name, v, "not a whole number from %d to %d", lo, hi)
-		return unset
+		return 0, fmt.Errorf("not a whole number from %d to %d", lo, hi)
 	}
-	return n
+	return n, nil
 }
 
-func oneOf(v, name string, allowed []string, bad badFunc, nonEmpty func(string, string) bool) string {
-	l := strings.ToLower(strings.TrimSpace(v))
-	for _, a := range allowed {
-		if l == a {
-			return a
-		}
+func parseOneOf(v string, allowed ...string) (string, error) {
+	l := strings.ToLower(v)
+	if slices.Contains(allowed, l) {
+		return l, nil
 	}
-	if nonEmpty(name, v) {
-		bad(name, v, "use %s", strings.Join(allowed, ", "))
-	}
-	return ""
+	return "", fmt.Errorf("use %s or %s", strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
 }
 
-func duration(v, name string, lo, hi time.Duration, bad badFunc, nonEmpty func(string, string) bool) time.Duration {
-	d, err := time.ParseDuration(strings.TrimSpace(v))
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("use true or false")
+}
+
+func parseDuration(v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
 	if err != nil || d < lo || d > hi {
-		if nonEmpty(name, v) {
-			bad(name, v, "not a duration from %s to %s; e.g. 3s or 500ms", lo, hi)
-		}
-		return 0
+		return 0, fmt.Errorf("not a duration from %s to %s; e.g. 3s or 500ms", lo, hi)
 	}
-	return d
+	return d, nil
 }

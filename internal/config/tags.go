@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 )
@@ -17,34 +19,44 @@ const (
 // TagNames lists the tags read from the metadata service.
 var TagNames = []string{TagPolicy, TagSize, TagRatio, TagMax}
 
-// ApplyTags lets instance tags override the matching variables and records
-// the source. An invalid value is returned as a warning naming the tag and
-// ignored, so the instance still gets swap from its other settings.
-func (c *Config) ApplyTags(tags map[string]string) (warnings []string) {
-	invalid := func(tag, val string, err error) {
-		warnings = append(warnings, fmt.Sprintf("instance tag %s=%q ignored: %v", tag, val, err))
+// WithTags returns c with the instance tags applied over the matching
+// variables, each recording its source, parsed by the same parsers as the
+// variables. An invalid tag is returned as a problem naming the tag and is
+// ignored, so the instance still gets swap from its other settings. c itself
+// is not changed.
+func WithTags(c Config, tags map[string]string) (Config, []string) {
+	c.Sources = maps.Clone(c.Sources)
+	if c.Sources == nil {
+		c.Sources = map[string]string{}
 	}
+	var problems []string
+	invalid := func(tag, val string, err error) {
+		problems = append(problems, fmt.Sprintf("instance tag %s=%q ignored: %v", tag, val, err))
+	}
+	value := func(tag string) (string, bool) {
+		v, ok := tags[tag]
+		return strings.TrimSpace(v), ok
+	}
+
 	var policy sizing.Policy
-	if v, ok := tags[TagPolicy]; ok {
+	if v, ok := value(TagPolicy); ok {
 		p, err := sizing.ParsePolicy(v)
 		switch {
 		case err != nil:
-			invalid(TagPolicy, v, err)
+			invalid(TagPolicy, tags[TagPolicy], err)
 		case p == sizing.PolicyFixed && c.Size == 0 && tags[TagSize] == "":
-			invalid(TagPolicy, v, fmt.Errorf("the fixed policy needs a size; add the tag %s or set SWAP_SIZE", TagSize))
+			invalid(TagPolicy, tags[TagPolicy], fmt.Errorf("the fixed policy needs a size; add the tag %s or set SWAP_SIZE", TagSize))
 		default:
 			policy = p
 		}
 	}
-	if v, ok := tags[TagSize]; ok {
-		b, err := sizing.ParseSize(v)
+	if v, ok := value(TagSize); ok {
+		b, err := parseSwapSize(v, "tag "+TagPolicy+"=off")
 		switch {
 		case err != nil:
-			invalid(TagSize, v, err)
-		case b == 0:
-			invalid(TagSize, v, fmt.Errorf("must be more than 0; for no swap tag %s=off", TagPolicy))
+			invalid(TagSize, tags[TagSize], err)
 		case policy != "" && policy != sizing.PolicyFixed:
-			invalid(TagSize, v, fmt.Errorf("conflicts with tag %s=%s, which wins", TagPolicy, policy))
+			invalid(TagSize, tags[TagSize], fmt.Errorf("conflicts with tag %s=%s, which wins", TagPolicy, policy))
 		default:
 			c.Size, c.Policy = b, sizing.PolicyFixed
 			c.Sources["size"], c.Sources["policy"] = "tag "+TagSize, "tag "+TagSize
@@ -54,27 +66,25 @@ func (c *Config) ApplyTags(tags map[string]string) (warnings []string) {
 		c.Policy = policy
 		c.Sources["policy"] = "tag " + TagPolicy
 	}
-	if v, ok := tags[TagRatio]; ok {
+	if v, ok := value(TagRatio); ok {
 		if r, err := ParseRatio(v); err != nil {
-			invalid(TagRatio, v, err)
+			invalid(TagRatio, tags[TagRatio], err)
 		} else {
 			c.Ratio = r
 			c.Sources["ratio"] = "tag " + TagRatio
 		}
 	}
-	if v, ok := tags[TagMax]; ok {
-		b, err := sizing.ParseSize(v)
+	if v, ok := value(TagMax); ok {
+		b, err := parseSize(v, false)
 		switch {
 		case err != nil:
-			invalid(TagMax, v, err)
-		case b == 0:
-			invalid(TagMax, v, fmt.Errorf("must be more than 0"))
+			invalid(TagMax, tags[TagMax], err)
 		case c.Min > b:
-			invalid(TagMax, v, fmt.Errorf("below SWAP_MIN %s", sizing.FormatSize(c.Min)))
+			invalid(TagMax, tags[TagMax], fmt.Errorf("below SWAP_MIN %s", sizing.FormatSize(c.Min)))
 		default:
 			c.Max = b
 			c.Sources["max"] = "tag " + TagMax
 		}
 	}
-	return warnings
+	return c, problems
 }

@@ -1,12 +1,10 @@
 //go:build faultpoints
 
-// Package fault holds test-only fault points (this file: the armed version,
-// built with -tags faultpoints).
+// The armed fault points of test builds (-tags faultpoints):
 //
 //	SWAP_BOOTSTRAP_FAULT=name[:n]       the nth arrival (default 1st) at point name...
 //	SWAP_BOOTSTRAP_FAULT_ACTION=kill    ...SIGKILLs the process (default), or
 //	SWAP_BOOTSTRAP_FAULT_ACTION=wait    ...creates SWAP_BOOTSTRAP_FAULT_FILE and waits until the test deletes it
-//	SWAP_BOOTSTRAP_MEMINFO=path         read meminfo from path (to fake MemAvailable)
 package fault
 
 import (
@@ -23,8 +21,9 @@ var (
 	counts = map[string]int{}
 )
 
-// Point stops the process here when the test armed this point.
-func Point(name string) {
+// At stops the process here when the test armed this point.
+func At(p Point) {
+	name := string(p)
 	want, nth := os.Getenv("SWAP_BOOTSTRAP_FAULT"), 1
 	if w, n, ok := strings.Cut(want, ":"); ok {
 		want = w
@@ -52,12 +51,4 @@ func Point(name string) {
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
-}
-
-// Meminfo is the path meminfo is read from; tests may point it elsewhere.
-func Meminfo() string {
-	if p := os.Getenv("SWAP_BOOTSTRAP_MEMINFO"); p != "" {
-		return p
-	}
-	return "/proc/meminfo"
 }

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -98,6 +99,7 @@ func Install(o Options) (changed bool, err error) {
 		changed = changed || c
 	}
 	if changed {
+		reloadSystemd(o.Root, log)
 		log.Info("swap-bootstrap installed; systemd runs it at every boot before Docker", "root", r.dir, "unit", UnitPath)
 	} else {
 		log.Info("swap-bootstrap already installed; nothing changed", "root", r.dir, "unit", UnitPath)
@@ -125,11 +127,28 @@ func Uninstall(o Options) (changed bool, err error) {
 		changed = changed || c
 	}
 	if changed {
+		reloadSystemd(o.Root, log)
 		log.Info("swap-bootstrap uninstalled; it will not run at the next boot", "root", r.dir)
 	} else {
 		log.Info("swap-bootstrap was not installed; nothing to remove", "root", r.dir)
 	}
 	return changed, nil
+}
+
+// reloadSystemd tells a running systemd that the unit changed. Only for the
+// running system: in another root (a chroot, a Packer build, a test) there is
+// no systemd to tell, and the next boot reads the unit anyway.
+func reloadSystemd(root string, log *slog.Logger) {
+	if root != "" && root != "/" {
+		return
+	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		return
+	}
+	if out, err := exec.Command("systemctl", "daemon-reload").CombinedOutput(); err != nil {
+		log.Warn("systemctl daemon-reload failed; the unit is enabled and runs at the next boot",
+			"error", err.Error(), "output", strings.TrimSpace(string(out)))
+	}
 }
 
 // withHint says what to do about the one failure an operator is likely to

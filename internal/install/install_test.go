@@ -15,20 +15,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
-// needTool returns the path of a command the test needs. It skips the test
-// when the command is missing, except under CI=true, where that is a failure.
+// needTool returns the path of a command the test needs (systemd has them).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
+	return swaptest.NeedTool(t, name, "systemd")
 }
 
 // fakeBinary writes a stand-in for the swap-bootstrap binary outside the
@@ -554,10 +548,7 @@ func TestUnitVerifies(t *testing.T) {
 	analyze := needTool(t, "systemd-analyze")
 	hostUnits := "/usr/lib/systemd/system"
 	if _, err := os.Stat(filepath.Join(hostUnits, "multi-user.target")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the host's systemd units are needed under CI=true: %v", err)
-		}
-		t.Skipf("no systemd units on this host: %v", err)
+		swaptest.SkipOrFail(t, "no systemd units on this host: "+err.Error())
 	}
 	root := t.TempDir()
 	// verify resolves every unit inside --root, so the root needs the stock

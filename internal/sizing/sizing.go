@@ -82,18 +82,25 @@ func RAM(instanceType string, memTotal int64) Memory {
 	return Memory{Bytes: it.Memory, Source: SourceTable, Note: it.Name}
 }
 
-// DiskBudget is the space the swapfile may take on its filesystem.
+// DiskBudget is the space the swapfile may take on its filesystem. It is the
+// one place the disk rules live: how big the file may be (Limit), and whether
+// a new file fits beside the current one while that one still serves
+// (Beside).
 type DiskBudget struct {
 	Available int64 // free space (statfs f_bavail: leaves the root-reserved blocks alone)
-	Current   int64 // space held by the managed file now; it counts as available
+	Current   int64 // space held by our swapfile now; it counts as available
+	Stale     int64 // space held by a temp file a killed run left; deleted first, so available
 	Percent   int   // SWAP_DISK_PERCENT
 	Reserve   int64 // SWAP_DISK_RESERVE
 }
 
+// usable is all the space the run may use: free, ours, and stale.
+func (b DiskBudget) usable() int64 { return b.Available + b.Current + b.Stale }
+
 // Limit is the largest swapfile the budget allows: at most Percent of the
-// available space, and never eating into Reserve.
+// usable space, and never eating into Reserve.
 func (b DiskBudget) Limit() int64 {
-	avail := b.Available + b.Current
+	avail := b.usable()
 	pct := int64(b.Percent)
 	limit := avail/100*pct + avail%100*pct/100 // exact, without overflowing on huge disks
 	if r := avail - b.Reserve; r < limit {
@@ -102,8 +109,15 @@ func (b DiskBudget) Limit() int64 {
 	return max(limit, 0)
 }
 
+// Beside reports whether a new file of size bytes fits while the current one
+// still takes its space, without eating into Reserve: then a resize builds
+// the new file completely before the old one goes off.
+func (b DiskBudget) Beside(size int64) bool {
+	return b.Available+b.Stale-b.Reserve >= size
+}
+
 func (b DiskBudget) String() string {
-	return fmt.Sprintf("%d%% of %s available, keeping %s free", b.Percent, FormatSize(b.Available+b.Current), FormatSize(b.Reserve))
+	return fmt.Sprintf("%d%% of %s available, keeping %s free", b.Percent, FormatSize(b.usable()), FormatSize(b.Reserve))
 }
 
 // Input is everything a decision depends on.

@@ -5,18 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/soundhub/swap-bootstrap/internal/fault"
-	"github.com/soundhub/swap-bootstrap/internal/sizing"
 )
 
 // Execute carries out a plan through sys, in order, stopping at the first
 // failure. Every step leaves a state the next run converges from.
 func Execute(ctx context.Context, p Plan, s Settings, sys System, log *slog.Logger) error {
 	for _, a := range p.Actions {
-		fault.Point("before-" + string(a.Kind))
+		fault.At(fault.Before(string(a.Kind)))
 		log.Info("step", "action", string(a.Kind), "path", a.Path, "size_bytes", a.Size, "reason", a.Reason)
 		if err := execute(ctx, p, a, s, sys, log); err != nil {
 			return err
@@ -36,7 +34,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		if err := sys.Commit(a.Path, false); err != nil {
 			return err
 		}
-		fault.Point("committed")
+		fault.At(fault.Committed)
 		return enable(ctx, a, s, sys, log)
 	case ActionResize, ActionReplace:
 		if a.PrepareFirst {
@@ -47,42 +45,42 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 			// The kernel refuses to rename or unlink an active swapfile
 			// (IS_SWAPFILE in may_delete), so the old one goes off first.
 			if a.OldActive {
-				if err := guardedSwapoff(a.Path, sys); err != nil {
+				if err := guardedSwapoff(string(a.Kind), a.Path, sys); err != nil {
 					sys.Remove(TempPath(a.Path))
 					return err
 				}
-				fault.Point("old-off")
+				fault.At(fault.OldOff)
 			}
 			if err := sys.Commit(a.Path, true); err != nil {
 				return err
 			}
-			fault.Point("committed")
+			fault.At(fault.Committed)
 			return enable(ctx, a, s, sys, log)
 		}
 		if a.OldActive {
-			if err := guardedSwapoff(a.Path, sys); err != nil {
+			if err := guardedSwapoff(string(a.Kind), a.Path, sys); err != nil {
 				return err
 			}
 		}
-		fault.Point("old-off")
+		fault.At(fault.OldOff)
 		if err := sys.Remove(a.Path); err != nil {
 			return err
 		}
-		fault.Point("old-removed")
+		fault.At(fault.OldRemoved)
 		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
 			return err
 		}
 		if err := sys.Commit(a.Path, false); err != nil {
 			return err
 		}
-		fault.Point("committed")
+		fault.At(fault.Committed)
 		return enable(ctx, a, s, sys, log)
 	case ActionFixMode:
 		return sys.FixOwnerMode(a.Path)
 	case ActionEnable:
 		return enable(ctx, a, s, sys, log)
 	case ActionDisable:
-		return guardedSwapoff(a.Path, sys)
+		return guardedSwapoff(a.Reason, a.Path, sys)
 	case ActionDelete:
 		return sys.Remove(a.Path)
 	case ActionFstabSet, ActionFstabRemove:
@@ -105,7 +103,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 // data pages and swapon is tried once more.
 func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Logger) error {
 	err := sys.Swapon(a.Path, s.Priority)
-	if errors.Is(err, unix.EINVAL) && !a.Zero {
+	if errors.Is(err, syscall.EINVAL) && !a.Zero {
 		log.Warn("kernel rejected the fallocated file; writing zeros and retrying", "path", a.Path, "error", err.Error())
 		if err = sys.ZeroFill(ctx, a.Path); err == nil {
 			err = sys.Swapon(a.Path, s.Priority)
@@ -114,8 +112,12 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 	if err != nil {
 		return fmt.Errorf("swapon %q: %w", a.Path, err)
 	}
-	fault.Point("enabled")
-	areas, err := sys.Areas()
+	fault.At(fault.Enabled)
+	b, err := sys.ReadFile(ProcSwaps)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", ProcSwaps, err)
+	}
+	areas, err := ParseProcSwaps(b)
 	if err != nil {
 		return err
 	}
@@ -126,20 +128,28 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 }
 
 // guardedSwapoff turns path off unless the swap in use on it exceeds
-// MemAvailable, measured right now: swapoff must pull every used page back
-// into memory, and past MemAvailable that ends in the OOM killer.
-func guardedSwapoff(path string, sys System) error {
-	areas, err := sys.Areas()
+// MemAvailable right now: the planner checked the same rule against what it
+// observed, but memory use can grow between planning and this moment.
+func guardedSwapoff(action, path string, sys System) error {
+	b, err := sys.ReadFile(ProcSwaps)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", ProcSwaps, err)
+	}
+	areas, err := ParseProcSwaps(b)
 	if err != nil {
 		return err
 	}
-	mem, err := sys.Meminfo()
+	if b, err = sys.ReadFile(ProcMeminfo); err != nil {
+		return fmt.Errorf("read %s: %w", ProcMeminfo, err)
+	}
+	mem, err := ParseMeminfo(b)
 	if err != nil {
 		return err
 	}
-	if ar, ok := FindArea(areas, path); ok && ar.Used > mem.MemAvailable {
-		return &DeferredError{Msg: fmt.Sprintf("refusing swapoff of %s: %s in use exceeds MemAvailable %s; the file is kept: free memory and run again",
-			path, sizing.FormatSize(ar.Used), sizing.FormatSize(mem.MemAvailable))}
+	if ar, ok := FindArea(areas, path); ok {
+		if err := checkSwapoff(action, path, ar.Used, mem.MemAvailable); err != nil {
+			return err
+		}
 	}
 	if err := sys.Swapoff(path); err != nil {
 		return fmt.Errorf("swapoff %q: %w", path, err)

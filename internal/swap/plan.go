@@ -18,8 +18,15 @@ type Settings struct {
 	Persist    bool // keep an fstab entry
 	Fstab      string
 	Tolerance  sizing.Tolerance
-	Zero       bool  // SWAP_ALLOCATE=zero
-	Reserve    int64 // SWAP_DISK_RESERVE, to decide whether old and new fit side by side
+	Zero       bool // SWAP_ALLOCATE=zero
+}
+
+// Target is the swapfile the decision asks for.
+type Target struct {
+	Size int64 // bytes; 0 = no swapfile
+	// BuildBeside: the disk holds a new file beside the current one
+	// (sizing.DiskBudget.Beside), so a resize builds the new file first.
+	BuildBeside bool
 }
 
 // ActionKind names a step of a plan.
@@ -63,54 +70,47 @@ type Plan struct {
 	Target   int64    `json:"target_bytes"`
 	PageSize int64    `json:"page_size"`
 	Actions  []Action `json:"actions"`
-	Notes    []string `json:"notes,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
-	// Deferred is set when a resize or removal is held back to keep the
-	// machine out of memory; the old file stays.
+	Notes    []string `json:"notes"`
+	// Deferred is set when a resize or replacement is held back to keep the
+	// machine out of memory; the old file stays as it is.
 	Deferred string `json:"deferred,omitempty"`
 }
 
 // Changes reports whether executing the plan changes anything.
 func (p Plan) Changes() bool { return len(p.Actions) > 0 }
 
-// PlanApply decides how to bring the machine to one swapfile of size bytes at
-// s.File (size 0: no swapfile). It is pure.
-func PlanApply(s Settings, o Observation, size int64) (Plan, error) {
-	p := Plan{File: s.File, Target: size, PageSize: o.PageSize}
+// PlanApply decides how to bring the machine to the target: one swapfile of
+// t.Size bytes at s.File, or none. It is pure. Refuse must have passed.
+func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
+	size := t.Size
+	p := Plan{File: s.File, Target: size, PageSize: o.PageSize, Actions: []Action{}, Notes: []string{}}
 	notOurs(&p, s, o)
 	f := o.File
 	if size == 0 {
-		if f.Exists && f.Header == nil {
+		if f.Exists() && f.Header == nil {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s is not a swap area; left alone", s.File))
 		} else if err := planRemoval(&p, s, o, "policy off"); err != nil {
 			return p, err
 		}
-		if o.TempExists {
-			p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
-		}
+		planRemoveTemp(&p, s, o)
 		planFstabRemove(&p, s, o)
 		planSwappiness(&p, s, o)
 		return p, nil
 	}
-	if err := RefuseForeign(s, o); err != nil {
-		return p, err
-	}
-	if o.TempExists {
-		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
-	}
+	planRemoveTemp(&p, s, o)
 	zero := s.Zero || (o.FS.Type == "xfs" && kernelBefore(o.KernelRelease, 4, 18))
 	replace := func(kind ActionKind, why string) {
-		if f.Active != nil && f.Active.Used > o.Mem.MemAvailable {
-			p.Deferred = fmt.Sprintf("%s deferred: %s of swap in use on %s exceeds MemAvailable %s, and swapoff would have to pull it all into memory; the old file is kept, the next run retries",
-				kind, sizing.FormatSize(f.Active.Used), s.File, sizing.FormatSize(o.Mem.MemAvailable))
-			p.Warnings = append(p.Warnings, p.Deferred)
-			return
+		if f.Active != nil {
+			if err := checkSwapoff(string(kind), s.File, f.Active.Used, o.Mem.MemAvailable); err != nil {
+				p.Deferred = err.Error()
+				return
+			}
 		}
 		p.Actions = append(p.Actions, Action{Kind: kind, Path: s.File, Size: size, Reason: why, Zero: zero,
-			PrepareFirst: o.FS.Available-s.Reserve >= size, OldActive: f.Active != nil})
+			PrepareFirst: t.BuildBeside, OldActive: f.Active != nil})
 	}
 	switch {
-	case !f.Exists:
+	case !f.Exists():
 		p.Actions = append(p.Actions, Action{Kind: ActionCreate, Path: s.File, Size: size, Zero: zero, Reason: "no swapfile yet"})
 	case f.Header.PageSize != o.PageSize:
 		replace(ActionReplace, fmt.Sprintf("swap header made for %d-byte pages; this kernel uses %d", f.Header.PageSize, o.PageSize))
@@ -138,52 +138,63 @@ func PlanApply(s Settings, o Observation, size int64) (Plan, error) {
 	return p, nil
 }
 
-// RefuseForeign fails when SWAP_FILE holds something that is not a swap area:
-// it is never overwritten.
-func RefuseForeign(s Settings, o Observation) error {
-	if o.File.Exists && o.File.Header == nil {
-		return refuse("SWAP_FILE=%q exists and is not a swap area (no swap signature); refusing to overwrite it: move it away or set SWAP_FILE to another path", s.File)
-	}
-	return nil
-}
-
 // PlanRemove decides how to take our swapfile away: off, deleted, its fstab
-// entry dropped.
+// entry dropped. Refuse(IntentRemove) must have passed.
 func PlanRemove(s Settings, o Observation) (Plan, error) {
-	p := Plan{File: s.File, PageSize: o.PageSize}
-	if o.File.Exists && o.File.Header == nil {
-		return p, refuse("SWAP_FILE=%q is not a swap area; refusing to remove it", s.File)
-	}
+	p := Plan{File: s.File, PageSize: o.PageSize, Actions: []Action{}, Notes: []string{}}
 	if err := planRemoval(&p, s, o, "remove"); err != nil {
 		return p, err
 	}
-	if o.TempExists {
-		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
-	}
+	planRemoveTemp(&p, s, o)
 	planFstabRemove(&p, s, o)
 	return p, nil
 }
 
-// DeferredError means a swapoff was refused to keep the machine out of memory.
-type DeferredError struct{ Msg string }
+// DeferredError means a swapoff was held back to keep the machine out of
+// memory: the swap in use on the file exceeds MemAvailable, and swapoff must
+// pull every used page back into memory, which past MemAvailable ends in the
+// OOM killer.
+type DeferredError struct {
+	Action          string // what needed the swapoff: resize, replace, remove, policy off
+	Path            string
+	Used, Available int64
+}
 
-func (e *DeferredError) Error() string { return e.Msg }
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("%s of %s deferred: %s of swap in use on it exceeds MemAvailable %s, and swapoff would have to pull it all back into memory; the file is kept as it is: free memory and run again (the boot unit retries at every boot)",
+		e.Action, e.Path, sizing.FormatSize(e.Used), sizing.FormatSize(e.Available))
+}
+
+// checkSwapoff is the one MemAvailable rule: the planner applies it to what
+// it observed, and the executor again right before the swapoff, because
+// memory use can grow between the two.
+func checkSwapoff(action, path string, used, available int64) error {
+	if used > available {
+		return &DeferredError{Action: action, Path: path, Used: used, Available: available}
+	}
+	return nil
+}
 
 func planRemoval(p *Plan, s Settings, o Observation, why string) error {
 	f := o.File
-	if !f.Exists {
+	if !f.Exists() {
 		p.Notes = append(p.Notes, fmt.Sprintf("no swapfile at %s", s.File))
 		return nil
 	}
 	if f.Active != nil {
-		if f.Active.Used > o.Mem.MemAvailable {
-			return &DeferredError{Msg: fmt.Sprintf("cannot %s: %s of swap in use on %s exceeds MemAvailable %s, and swapoff would have to pull it all into memory; the file is kept: free memory and run again",
-				why, sizing.FormatSize(f.Active.Used), s.File, sizing.FormatSize(o.Mem.MemAvailable))}
+		if err := checkSwapoff(why, s.File, f.Active.Used, o.Mem.MemAvailable); err != nil {
+			return err
 		}
 		p.Actions = append(p.Actions, Action{Kind: ActionDisable, Path: s.File, Reason: why})
 	}
 	p.Actions = append(p.Actions, Action{Kind: ActionDelete, Path: s.File, Reason: why})
 	return nil
+}
+
+func planRemoveTemp(p *Plan, s Settings, o Observation) {
+	if o.Temp.Exists() {
+		p.Actions = append(p.Actions, Action{Kind: ActionRemoveTemp, Path: TempPath(s.File), Reason: "left by an interrupted run"})
+	}
 }
 
 func planFstabRemove(p *Plan, s Settings, o Observation) {

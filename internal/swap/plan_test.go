@@ -1,16 +1,9 @@
 package swap
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 )
@@ -19,12 +12,12 @@ const gib = sizing.GiB
 
 func settingsFor() Settings {
 	return Settings{File: "/var/swapfile", Priority: -1, Swappiness: -1, Persist: true, Fstab: "/etc/fstab",
-		Tolerance: sizing.Tolerance{Fraction: 0.05}, Reserve: gib}
+		Tolerance: sizing.Tolerance{Fraction: 0.05}}
 }
 
 func swapFile(size int64, active bool, used int64) FileState {
 	h, _ := NewHeader(size, 4096)
-	f := FileState{Exists: true, Mode: 0o600, Size: size, Allocated: size, Header: &h}
+	f := FileState{FileInfo: FileInfo{Kind: KindRegular, Mode: 0o600, Size: size, Allocated: size, Links: 1}, Header: &h}
 	if active {
 		f.Active = &Area{Filename: "/var/swapfile", Type: "file", Size: size - 4096, Used: used, Priority: -2}
 	}
@@ -32,8 +25,8 @@ func swapFile(size int64, active bool, used int64) FileState {
 }
 
 func obsWith(f FileState) Observation {
-	o := Observation{PageSize: 4096, KernelRelease: "6.1.0", Mem: Meminfo{MemTotal: gib, MemAvailable: 512 << 20},
-		File: f, FS: Filesystem{Type: "ext4", Available: 20 * gib}, Swappiness: 60}
+	o := Observation{PageSize: 4096, KernelRelease: "6.1.0", SwapSupported: true, Mem: Meminfo{MemTotal: gib, MemAvailable: 512 << 20},
+		Dir: Dir{Path: "/var", Exists: true, Real: "/var"}, File: f, FS: Filesystem{Type: "ext4", Available: 20 * gib}, Swappiness: 60}
 	o.Fstab = SetFstabEntry(nil, "/var/swapfile", FstabLine("/var/swapfile", -1))
 	if f.Active != nil {
 		o.Areas = []Area{*f.Active}
@@ -60,20 +53,18 @@ func TestPlanApply(t *testing.T) {
 	arm64.Header.PageSize = 65536
 	xfsOld := obsWith(FileState{})
 	xfsOld.FS.Type, xfsOld.KernelRelease = "xfs", "4.14.355-275.582.amzn2.x86_64"
-	tightDisk := obsWith(swapFile(1*gib, true, 0))
-	tightDisk.FS.Available = 1*gib + 512<<20
 	withTemp := obsWith(swapFile(2*gib, true, 0))
-	withTemp.TempExists = true
+	withTemp.Temp = FileInfo{Kind: KindRegular, Mode: 0o600, Size: gib, Allocated: gib}
 	zram := obsWith(swapFile(2*gib, true, 0))
 	zram.Areas = append(zram.Areas, Area{Filename: "/dev/zram0", Type: "partition", Size: gib})
 
 	cases := []struct {
-		name    string
-		o       Observation
-		size    int64
-		want    string // action kinds
-		check   func(t *testing.T, p Plan)
-		refused bool
+		name   string
+		o      Observation
+		size   int64
+		beside bool   // the disk holds a new file beside the old one
+		want   string // action kinds
+		check  func(t *testing.T, p Plan)
 	}{
 		{name: "fresh machine: create and persist", o: obsWith(FileState{}), size: 2 * gib, want: "create",
 			check: func(t *testing.T, p Plan) {
@@ -93,13 +84,13 @@ func TestPlanApply(t *testing.T) {
 		{name: "world-readable: mode fixed", o: obsWith(worldReadable), size: 2 * gib, want: "fix-mode"},
 		{name: "owned by another user: replaced", o: obsWith(otherOwner), size: 2 * gib, want: "replace"},
 		{name: "header for 64K pages on a 4K kernel: replaced", o: obsWith(arm64), size: 2 * gib, want: "replace"},
-		{name: "grow, old file active, disk holds both: prepared first", o: obsWith(swapFile(gib, true, 0)), size: 2 * gib, want: "resize",
+		{name: "grow, old file active, disk holds both: prepared first", o: obsWith(swapFile(gib, true, 0)), size: 2 * gib, beside: true, want: "resize",
 			check: func(t *testing.T, p Plan) {
 				if a := p.Actions[0]; !a.PrepareFirst || !a.OldActive {
 					t.Errorf("resize %+v", a)
 				}
 			}},
-		{name: "grow on a tight disk: old goes first", o: tightDisk, size: 2 * gib, want: "resize",
+		{name: "grow on a tight disk: old goes first", o: obsWith(swapFile(1*gib, true, 0)), size: 2 * gib, want: "resize",
 			check: func(t *testing.T, p Plan) {
 				if p.Actions[0].PrepareFirst {
 					t.Errorf("resize %+v", p.Actions[0])
@@ -107,8 +98,8 @@ func TestPlanApply(t *testing.T) {
 			}},
 		{name: "shrink while swap in use exceeds MemAvailable: deferred", o: obsWith(swapFile(4*gib, true, gib)), size: 2 * gib, want: "",
 			check: func(t *testing.T, p Plan) {
-				if !strings.Contains(p.Deferred, "exceeds MemAvailable") || len(p.Warnings) == 0 {
-					t.Errorf("deferred %q warnings %q", p.Deferred, p.Warnings)
+				if !strings.Contains(p.Deferred, "resize of /var/swapfile deferred") || !strings.Contains(p.Deferred, "exceeds MemAvailable") {
+					t.Errorf("deferred %q", p.Deferred)
 				}
 			}},
 		{name: "XFS on Linux 4.14: straight to zeros", o: xfsOld, size: 2 * gib, want: "create",
@@ -126,15 +117,21 @@ func TestPlanApply(t *testing.T) {
 			}},
 		{name: "policy off removes our file", o: obsWith(swapFile(2*gib, true, 0)), size: 0, want: "disable,delete,fstab-remove"},
 		{name: "policy off, nothing there", o: func() Observation { o := obsWith(FileState{}); o.Fstab = nil; return o }(), size: 0, want: ""},
-		{name: "a non-swap file is never overwritten", o: obsWith(FileState{Exists: true, Mode: 0o644, Size: 100}), size: 2 * gib, refused: true},
+		{name: "policy off leaves a non-swap file alone", o: obsWith(FileState{FileInfo: FileInfo{Kind: KindRegular, Mode: 0o644, Size: 100}}), size: 0, want: "fstab-remove",
+			check: func(t *testing.T, p Plan) {
+				if !strings.Contains(strings.Join(p.Notes, "\n"), "is not a swap area; left alone") {
+					t.Errorf("notes %q", p.Notes)
+				}
+			}},
+		{name: "policy off while the swap in use exceeds MemAvailable: refused", o: obsWith(swapFile(4*gib, true, gib)), size: 0, want: "error"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := PlanApply(settingsFor(), c.o, c.size)
-			if c.refused {
-				var r *RefusalError
-				if !errors.As(err, &r) || !strings.Contains(err.Error(), "refusing to overwrite") {
-					t.Fatalf("want a refusal, got %v", err)
+			p, err := PlanApply(settingsFor(), c.o, Target{Size: c.size, BuildBeside: c.beside})
+			if c.want == "error" {
+				var d *DeferredError
+				if !errors.As(err, &d) || !strings.Contains(err.Error(), "policy off of /var/swapfile deferred") {
+					t.Fatalf("want a DeferredError, got %v", err)
 				}
 				return
 			}
@@ -155,7 +152,7 @@ func TestPlanSwappinessAndPriority(t *testing.T) {
 	s := settingsFor()
 	s.Swappiness, s.SysctlFile, s.Priority = 10, "/tmp/x.conf", 5
 	o := obsWith(swapFile(2*gib, true, 0))
-	p, err := PlanApply(s, o, 2*gib)
+	p, err := PlanApply(s, o, Target{Size: 2 * gib})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +164,7 @@ func TestPlanSwappinessAndPriority(t *testing.T) {
 	}
 	o.Swappiness, o.Sysctl = 10, SysctlContent(10)
 	o.Fstab = p.Actions[0].Content
-	if p, _ := PlanApply(s, o, 2*gib); p.Changes() {
+	if p, _ := PlanApply(s, o, Target{Size: 2 * gib}); p.Changes() {
 		t.Errorf("second run changes %q", kinds(p))
 	}
 }
@@ -179,11 +176,87 @@ func TestPlanRemove(t *testing.T) {
 	}
 	_, err = PlanRemove(settingsFor(), obsWith(swapFile(4*gib, true, gib)))
 	var d *DeferredError
-	if !errors.As(err, &d) {
+	if !errors.As(err, &d) || !strings.Contains(err.Error(), "remove of /var/swapfile deferred") {
 		t.Errorf("in use beyond MemAvailable: want DeferredError, got %v", err)
 	}
-	if _, err := PlanRemove(settingsFor(), obsWith(FileState{Exists: true, Size: 10})); err == nil {
-		t.Error("non-swap file: want a refusal")
+	p, err = PlanRemove(settingsFor(), obsWith(FileState{}))
+	if err != nil || kinds(p) != "fstab-remove" || !strings.Contains(strings.Join(p.Notes, ""), "no swapfile at /var/swapfile") {
+		t.Errorf("nothing to remove but the fstab entry: %q %q %v", kinds(p), p.Notes, err)
+	}
+}
+
+// TestRefuse: every reason SWAP_FILE must not be touched, each named in the
+// message with the path, and nothing refused that may be used.
+func TestRefuse(t *testing.T) {
+	ok := obsWith(swapFile(2*gib, true, 0))
+	with := func(f func(o *Observation)) Observation { o := obsWith(swapFile(2*gib, true, 0)); f(&o); return o }
+	foreign := obsWith(FileState{FileInfo: FileInfo{Kind: KindRegular, Mode: 0o644, Size: 100}})
+	cases := []struct {
+		name   string
+		o      Observation
+		intent Intent
+		want   string // "" = allowed
+	}{
+		{"a swap area on ext4", ok, IntentKeep, ""},
+		{"nothing there yet", obsWith(FileState{}), IntentKeep, ""},
+		{"kernel without swap", with(func(o *Observation) { o.SwapSupported = false }), IntentKeep, "built without swap support"},
+		{"missing directory", with(func(o *Observation) { o.Dir.Exists = false }), IntentKeep, `directory "/var" does not exist`},
+		{"directory through a symlink", with(func(o *Observation) { o.Dir.Real = "/mnt/var" }), IntentKeep, `reached through a symlink (it resolves to "/mnt/var")`},
+		{"tmpfs", with(func(o *Observation) { o.FS.Type = "tmpfs" }), IntentKeep, "is on tmpfs, which cannot hold a swapfile"},
+		{"unknown filesystem", with(func(o *Observation) { o.FS.Type = "filesystem type 0x1234" }), IntentRemove, "is on filesystem type 0x1234"},
+		{"multi-device btrfs", with(func(o *Observation) { o.FS = Filesystem{Type: "btrfs", Devices: 2} }), IntentKeep, "btrfs filesystem with 2 devices"},
+		{"single-device btrfs", with(func(o *Observation) { o.FS = Filesystem{Type: "btrfs", Devices: 1} }), IntentKeep, ""},
+		{"compressed btrfs directory", with(func(o *Observation) { o.FS = Filesystem{Type: "btrfs", Devices: 1, Compressed: true} }), IntentKeep, "btrfs compression"},
+		{"compression flag on ext4 means nothing", with(func(o *Observation) { o.FS.Compressed = true }), IntentKeep, ""},
+		{"symlink at the path", obsWith(FileState{FileInfo: FileInfo{Kind: KindSymlink}}), IntentOff, "is a symlink"},
+		{"directory at the path", obsWith(FileState{FileInfo: FileInfo{Kind: KindDir}}), IntentKeep, "is a directory"},
+		{"device at the path", obsWith(FileState{FileInfo: FileInfo{Kind: KindCharDev}}), IntentRemove, "is a character device, not a regular file"},
+		{"header unreadable without root", obsWith(FileState{FileInfo: FileInfo{Kind: KindRegular}, HeaderDenied: true}), IntentKeep, "cannot read its header without root"},
+		{"not a swap area: never overwritten", foreign, IntentKeep, "exists and is not a swap area (no swap signature); refusing to overwrite it"},
+		{"not a swap area: never removed", foreign, IntentRemove, "is not a swap area; refusing to remove it"},
+		{"not a swap area, policy off: left alone", foreign, IntentOff, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := Refuse("/var/swapfile", c.o, c.intent)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "/var/swapfile") && !strings.Contains(err.Error(), "/proc/swaps") {
+				t.Fatalf("got %v, want a message with %q naming the path", err, c.want)
+			}
+			var r *RefusalError
+			if isRefusal := errors.As(err, &r); isRefusal == (c.name == "header unreadable without root") {
+				t.Errorf("refusal (exit 2) = %v for %q", isRefusal, c.name)
+			}
+		})
+	}
+}
+
+func TestCheckSwapoff(t *testing.T) {
+	if err := checkSwapoff("resize", "/s", gib, gib); err != nil {
+		t.Errorf("used = MemAvailable: %v", err)
+	}
+	err := checkSwapoff("resize", "/s", gib+1, gib)
+	var d *DeferredError
+	if !errors.As(err, &d) || d.Used != gib+1 || d.Available != gib || !strings.Contains(err.Error(), "resize of /s deferred: 1 GiB of swap in use on it exceeds MemAvailable 1 GiB") {
+		t.Errorf("used > MemAvailable: %v", err)
+	}
+}
+
+func TestReusable(t *testing.T) {
+	o := obsWith(swapFile(2*gib, true, 0))
+	o.Temp = FileInfo{Kind: KindRegular, Allocated: 100}
+	if cur, stale := o.Reusable(); cur != 2*gib || stale != 100 {
+		t.Errorf("our file and a stale temp: %d %d", cur, stale)
+	}
+	o = obsWith(FileState{FileInfo: FileInfo{Kind: KindRegular, Allocated: 5 * gib}})
+	o.Temp = FileInfo{Kind: KindSymlink, Allocated: 7}
+	if cur, stale := o.Reusable(); cur != 0 || stale != 0 {
+		t.Errorf("a foreign file and a symlink at the temp name are not ours: %d %d", cur, stale)
 	}
 }
 
@@ -192,121 +265,5 @@ func TestKernelBefore(t *testing.T) {
 		if got := kernelBefore(rel, 4, 18); got != want {
 			t.Errorf("kernelBefore(%q) = %v", rel, got)
 		}
-	}
-}
-
-// fakeSystem records calls; each field, when set, answers for its method.
-type fakeSystem struct {
-	calls   []string
-	swapon  func(path string) error
-	areas   []Area
-	mem     Meminfo
-	written map[string][]byte
-}
-
-func (f *fakeSystem) rec(format string, a ...any) {
-	f.calls = append(f.calls, fmt.Sprintf(format, a...))
-}
-func (f *fakeSystem) MakeSwapfile(_ context.Context, path string, size, ps int64, zero bool) error {
-	f.rec("make %s %d zero=%v", path, size, zero)
-	return nil
-}
-func (f *fakeSystem) Commit(path string, replace bool) error {
-	f.rec("commit %s replace=%v", path, replace)
-	return nil
-}
-func (f *fakeSystem) ZeroFill(_ context.Context, path string) error {
-	f.rec("zerofill %s", path)
-	return nil
-}
-func (f *fakeSystem) Swapon(path string, prio int) error {
-	f.rec("swapon %s %d", path, prio)
-	if f.swapon != nil {
-		if err := f.swapon(path); err != nil {
-			return err
-		}
-	}
-	f.areas = append(f.areas, Area{Filename: path})
-	return nil
-}
-func (f *fakeSystem) Swapoff(path string) error {
-	f.rec("swapoff %s", path)
-	var keep []Area
-	for _, a := range f.areas {
-		if a.Filename != path {
-			keep = append(keep, a)
-		}
-	}
-	f.areas = keep
-	return nil
-}
-func (f *fakeSystem) Remove(path string) error       { f.rec("remove %s", path); return nil }
-func (f *fakeSystem) FixOwnerMode(path string) error { f.rec("fixmode %s", path); return nil }
-func (f *fakeSystem) WriteFile(path string, data []byte, _ os.FileMode) error {
-	f.rec("write %s", path)
-	if f.written == nil {
-		f.written = map[string][]byte{}
-	}
-	f.written[path] = data
-	return nil
-}
-func (f *fakeSystem) SetSwappiness(v int) error { f.rec("swappiness %d", v); return nil }
-func (f *fakeSystem) Areas() ([]Area, error)    { return f.areas, nil }
-func (f *fakeSystem) Meminfo() (Meminfo, error) { return f.mem, nil }
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func TestExecuteOrder(t *testing.T) {
-	cases := []struct {
-		name  string
-		o     Observation
-		size  int64
-		fake  *fakeSystem
-		want  []string
-		error string
-	}{
-		{name: "create: make, rename into place, then swapon", o: obsWith(FileState{}), size: 2 * gib, fake: &fakeSystem{},
-			want: []string{"make /var/swapfile 2147483648 zero=false", "commit /var/swapfile replace=false", "swapon /var/swapfile -1"}},
-		{name: "resize, prepared first: the new file is complete before the old goes off",
-			o: obsWith(swapFile(gib, true, 0)), size: 2 * gib,
-			fake: &fakeSystem{areas: []Area{{Filename: "/var/swapfile"}}, mem: Meminfo{MemAvailable: gib}},
-			want: []string{"make /var/swapfile 2147483648 zero=false", "swapoff /var/swapfile", "commit /var/swapfile replace=true", "swapon /var/swapfile -1"}},
-		{name: "swapon EINVAL (unwritten extents): zeros, then swapon again", o: obsWith(FileState{}), size: 2 * gib,
-			fake: &fakeSystem{swapon: func() func(string) error {
-				n := 0
-				return func(string) error {
-					if n++; n == 1 {
-						return unix.EINVAL
-					}
-					return nil
-				}
-			}()},
-			want: []string{"make /var/swapfile 2147483648 zero=false", "commit /var/swapfile replace=false", "swapon /var/swapfile -1", "zerofill /var/swapfile", "swapon /var/swapfile -1"}},
-		{name: "memory pressure grew after planning: swapoff refused, new file dropped",
-			o: obsWith(swapFile(gib, true, 0)), size: 2 * gib,
-			fake: &fakeSystem{areas: []Area{{Filename: "/var/swapfile", Used: gib}}, mem: Meminfo{MemAvailable: 100 << 20}},
-			want: []string{"make /var/swapfile 2147483648 zero=false", "remove /var/.swapfile.swap-bootstrap-tmp"}, error: "exceeds MemAvailable"},
-		{name: "valid inactive file: swapon only", o: obsWith(swapFile(2*gib, false, 0)), size: 2 * gib,
-			fake: &fakeSystem{swapon: func(string) error { return nil }},
-			want: []string{"swapon /var/swapfile -1"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p, err := PlanApply(settingsFor(), c.o, c.size)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = Execute(context.Background(), p, settingsFor(), c.fake, quiet)
-			if c.error != "" {
-				if err == nil || !strings.Contains(err.Error(), c.error) {
-					t.Errorf("error %v, want %q", err, c.error)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := strings.Join(c.fake.calls, "\n"), strings.Join(c.want, "\n"); got != want {
-				t.Errorf("calls\n%s\nwant\n%s", got, want)
-			}
-		})
 	}
 }

@@ -10,11 +10,11 @@ import (
 
 // Area is one line of /proc/swaps.
 type Area struct {
-	Filename string // unescaped path or device
-	Type     string // "file" or "partition"
-	Size     int64  // bytes (the kernel prints KiB)
-	Used     int64  // bytes
-	Priority int
+	Filename string `json:"filename"`   // unescaped path or device
+	Type     string `json:"type"`       // "file" or "partition"
+	Size     int64  `json:"size_bytes"` // bytes (the kernel prints KiB)
+	Used     int64  `json:"used_bytes"` // bytes
+	Priority int    `json:"priority"`
 }
 
 // ParseProcSwaps reads /proc/swaps. The kernel escapes space, tab, newline and

@@ -11,11 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Lock takes an exclusive flock on path so only one run changes swap at a
+// Lock implements System: an exclusive flock on path so only one run changes swap at a
 // time (an Elastic Beanstalk hook and the boot unit can race on first deploy).
 // It waits up to wait, then fails naming the holder. The lock dies with the
 // process, so a killed run never leaves it stuck.
-func Lock(path string, wait time.Duration) (release func(), err error) {
+func (k *Kernel) Lock(path string, wait time.Duration) (release func(), err error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %q: %w", path, err)

@@ -2,12 +2,16 @@ package swap
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -15,13 +19,6 @@ import (
 
 	"github.com/soundhub/swap-bootstrap/internal/fault"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
-)
-
-// Paths of the kernel interfaces read and written.
-const (
-	ProcSwaps      = "/proc/swaps"
-	ProcMeminfo    = "/proc/meminfo"
-	ProcSwappiness = "/proc/sys/vm/swappiness"
 )
 
 // Inode flags (include/uapi/linux/fs.h).
@@ -38,6 +35,142 @@ type Kernel struct {
 }
 
 var _ System = (*Kernel)(nil)
+
+// PageSize implements System.
+func (k *Kernel) PageSize() int64 { return int64(os.Getpagesize()) }
+
+// KernelRelease implements System.
+func (k *Kernel) KernelRelease() string {
+	var uts unix.Utsname
+	if unix.Uname(&uts) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(uts.Release[:])
+}
+
+// ReadFile implements System.
+func (k *Kernel) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// ResolveDir implements System.
+func (k *Kernel) ResolveDir(dir string) (string, error) { return filepath.EvalSymlinks(dir) }
+
+var fsNames = map[int64]string{
+	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs", unix.F2FS_SUPER_MAGIC: "f2fs",
+	unix.TMPFS_MAGIC: "tmpfs", unix.RAMFS_MAGIC: "ramfs", unix.OVERLAYFS_SUPER_MAGIC: "overlay", unix.NFS_SUPER_MAGIC: "nfs",
+	unix.CIFS_SUPER_MAGIC: "cifs", unix.SMB2_SUPER_MAGIC: "smb2", unix.MSDOS_SUPER_MAGIC: "vfat", unix.SQUASHFS_MAGIC: "squashfs",
+	unix.FUSE_SUPER_MAGIC: "fuse", 0x2fc12fc1: "zfs", 0x6a656a63: "virtiofs", 0x01021997: "9p",
+}
+
+// Statfs implements System. On btrfs it also counts the devices and reads
+// the directory's compression flag, the two things that keep btrfs from
+// swapping on a file.
+func (k *Kernel) Statfs(dir string) (Filesystem, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return Filesystem{}, err
+	}
+	name, known := fsNames[int64(st.Type)]
+	if !known {
+		name = fmt.Sprintf("filesystem type %#x", st.Type)
+	}
+	f := Filesystem{Type: name, Available: int64(st.Bavail) * st.Bsize}
+	if name != "btrfs" {
+		return f, nil
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return f, fmt.Errorf("open %q: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if n, err := btrfsDevices(fd); err == nil {
+		f.Devices = n
+	}
+	if flags, err := unix.IoctlGetInt(fd, unix.FS_IOC_GETFLAGS); err == nil {
+		f.Compressed = flags&fsComprFL != 0
+	}
+	return f, nil
+}
+
+// btrfsDevices returns num_devices from BTRFS_IOC_FS_INFO
+// (_IOR(0x94, 31, struct btrfs_ioctl_fs_info_args), 1024 bytes).
+func btrfsDevices(fd int) (uint64, error) {
+	var args [1024]byte
+	const btrfsIocFsInfo = 0x8400941f
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), btrfsIocFsInfo, uintptr(unsafe.Pointer(&args[0]))); e != 0 {
+		return 0, e
+	}
+	return binary.NativeEndian.Uint64(args[8:16]), nil
+}
+
+// Lstat implements System.
+func (k *Kernel) Lstat(path string) (FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return FileInfo{Kind: fileKind(fi.Mode()), Mode: fi.Mode().Perm(), UID: st.Uid, GID: st.Gid, Size: fi.Size(),
+		Allocated: st.Blocks * 512, Links: uint64(st.Nlink)}, nil
+}
+
+func fileKind(m os.FileMode) FileKind {
+	switch {
+	case m.IsRegular():
+		return KindRegular
+	case m.IsDir():
+		return KindDir
+	case m&fs.ModeSymlink != 0:
+		return KindSymlink
+	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
+		return KindCharDev
+	case m&fs.ModeDevice != 0:
+		return KindBlockDev
+	case m&fs.ModeNamedPipe != 0:
+		return KindPipe
+	case m&fs.ModeSocket != 0:
+		return KindSocket
+	}
+	return KindIrregular
+}
+
+// ReadHeader implements System.
+func (k *Kernel) ReadHeader(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, PageSizes[len(PageSizes)-1])
+	n, err := f.ReadAt(b, 0)
+	if n > 0 {
+		err = nil
+	}
+	return b[:n], err
+}
+
+// ErrNotRoot means a command that changes the machine ran without the
+// privilege swapon needs.
+var ErrNotRoot = errors.New("must run as root with CAP_SYS_ADMIN (swapon(2) needs it); run it with sudo or from a root boot unit")
+
+// Privileged implements System: root, with CAP_SYS_ADMIN (bit 21 of CapEff).
+func (k *Kernel) Privileged() error {
+	if os.Geteuid() != 0 {
+		return ErrNotRoot
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			var caps uint64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%x", &caps); err == nil && caps&(1<<21) == 0 {
+				return ErrNotRoot
+			}
+		}
+	}
+	return nil
+}
 
 // openDir opens dir refusing symlinks in any component (openat2
 // RESOLVE_NO_SYMLINKS, Linux 5.6+; older kernels fall back to O_NOFOLLOW on the
@@ -105,7 +238,7 @@ func (k *Kernel) MakeSwapfile(ctx context.Context, path string, size, pageSize i
 			unix.Unlinkat(dirfd, name, 0)
 		}
 	}()
-	fault.Point("temp-created")
+	fault.At(fault.TempCreated)
 	// A umask such as 0277 would leave 0400; swapon needs a writable file.
 	if err := unix.Fchmod(fd, 0o600); err != nil {
 		return fmt.Errorf("chmod %q: %w", tmp, err)
@@ -134,15 +267,15 @@ func (k *Kernel) MakeSwapfile(ctx context.Context, path string, size, pageSize i
 		}
 		return fmt.Errorf("allocate %s for %q: %w", sizing.FormatSize(size), tmp, err)
 	}
-	fault.Point("allocated")
+	fault.At(fault.Allocated)
 	if _, err := f.WriteAt(hdr.Marshal(), 0); err != nil {
 		return fmt.Errorf("write swap header to %q: %w", tmp, err)
 	}
-	fault.Point("header-written")
+	fault.At(fault.HeaderWritten)
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("fsync %q: %w", tmp, err)
 	}
-	fault.Point("synced")
+	fault.At(fault.Synced)
 	return nil
 }
 
@@ -201,7 +334,7 @@ func (k *Kernel) zero(ctx context.Context, f *os.File, from, to int64) error {
 		}
 		prev, prevN = off, int64(w)
 		off += int64(w)
-		fault.Point("zero-chunk")
+		fault.At(fault.ZeroChunk)
 		if now := time.Now(); now.After(next) {
 			done := off - from
 			rate := float64(done) / (1 << 20) / now.Sub(start).Seconds()
@@ -374,7 +507,7 @@ func (k *Kernel) WriteFile(path string, data []byte, perm os.FileMode) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	fault.Point("file-temp-written")
+	fault.At(fault.FileTempWritten)
 	if err == nil {
 		err = unix.Renameat(dirfd, tmp, dirfd, base)
 	}
@@ -391,24 +524,6 @@ func (k *Kernel) SetSwappiness(v int) error {
 		return fmt.Errorf("set vm.swappiness=%d: %w", v, err)
 	}
 	return nil
-}
-
-// Areas implements System.
-func (k *Kernel) Areas() ([]Area, error) {
-	b, err := os.ReadFile(ProcSwaps)
-	if err != nil {
-		return nil, err
-	}
-	return ParseProcSwaps(b)
-}
-
-// Meminfo implements System.
-func (k *Kernel) Meminfo() (Meminfo, error) {
-	b, err := os.ReadFile(fault.Meminfo())
-	if err != nil {
-		return Meminfo{}, err
-	}
-	return ParseMeminfo(b)
 }
 
 func (k *Kernel) log() *slog.Logger {

@@ -1,8 +1,8 @@
-// Package loopfs gives root-only tests a real filesystem of a given type: a
-// sparse image, formatted, attached to a loop device and mounted in a temp
-// dir. Cleanup turns off any swap on it, unmounts, detaches and deletes, even
-// when the test fails.
-package loopfs
+// Package swaptest helps the tests of swap-bootstrap: real filesystems on
+// loop devices for root-only tests (Mount), the one rule for tests that
+// cannot run here (SkipOrFail: skip, or fail when CI=true), and Fake, a
+// swap.System that fails the test on every call nobody set up.
+package swaptest
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/soundhub/swap-bootstrap/internal/swap"
 )
 
 // RequireRoot skips a test that needs root, or fails it when CI=true: CI must
@@ -22,7 +24,8 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
-// SkipOrFail skips, or fails when CI=true.
+// SkipOrFail skips a test that cannot run on this machine, or fails it when
+// CI=true: CI must run every test.
 func SkipOrFail(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
@@ -31,14 +34,28 @@ func SkipOrFail(t testing.TB, why string) {
 	t.Skip(why)
 }
 
+// NeedTool returns the path of a command a test needs, or skips (fails
+// under CI=true) naming the package that has it.
+func NeedTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		SkipOrFail(t, name+" is not installed (apt-get install "+pkg+")")
+	}
+	return p
+}
+
 var mkfs = map[string][]string{
 	"ext4":  {"mkfs.ext4", "-q", "-F"},
 	"xfs":   {"mkfs.xfs", "-q", "-f"},
 	"btrfs": {"mkfs.btrfs", "-q", "-f"},
 }
 
-// Mount makes a filesystem of fstype on a sparse image of size bytes and
-// returns its mount point. Options go to mount -o (may be empty).
+// Mount gives a root-only test a real filesystem: a sparse image of size
+// bytes, formatted as fstype (ext4, xfs, btrfs), attached to a loop device
+// and mounted in a temp dir, whose path it returns. Options go to mount -o
+// (may be empty). Cleanup turns off any swap on it, unmounts, detaches and
+// deletes, even when the test fails.
 func Mount(t testing.TB, fstype string, size int64, options string) string {
 	t.Helper()
 	RequireRoot(t)
@@ -46,9 +63,7 @@ func Mount(t testing.TB, fstype string, size int64, options string) string {
 	if !ok {
 		t.Fatalf("loopfs: unknown filesystem %q", fstype)
 	}
-	if _, err := exec.LookPath(args[0]); err != nil {
-		SkipOrFail(t, args[0]+" not installed (apt-get install xfsprogs btrfs-progs)")
-	}
+	NeedTool(t, args[0], map[string]string{"ext4": "e2fsprogs", "xfs": "xfsprogs", "btrfs": "btrfs-progs"}[fstype])
 	base := t.TempDir()
 	img := filepath.Join(base, fstype+".img")
 	dir := filepath.Join(base, "mnt")
@@ -103,4 +118,18 @@ func run(t testing.TB, args ...string) string {
 		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// Active returns path's line in the real /proc/swaps.
+func Active(t testing.TB, path string) (swap.Area, bool) {
+	t.Helper()
+	b, err := os.ReadFile(swap.ProcSwaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	areas, err := swap.ParseProcSwaps(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return swap.FindArea(areas, path)
 }

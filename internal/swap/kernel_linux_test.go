@@ -1,8 +1,9 @@
-package swap
+package swap_test
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,18 +13,30 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/soundhub/swap-bootstrap/internal/loopfs"
+	"github.com/soundhub/swap-bootstrap/internal/swap"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
 const mib = 1 << 20
 
-func activeSize(t *testing.T, path string) (int64, bool) {
+var quiet = slog.New(slog.DiscardHandler)
+
+func areas(t *testing.T) []swap.Area {
 	t.Helper()
-	areas, err := (&Kernel{}).Areas()
+	b, err := (&swap.Kernel{}).ReadFile(swap.ProcSwaps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, ok := FindArea(areas, path)
+	a, err := swap.ParseProcSwaps(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func activeSize(t *testing.T, path string) (int64, bool) {
+	t.Helper()
+	a, ok := swap.FindArea(areas(t), path)
 	return a.Size, ok
 }
 
@@ -38,13 +51,13 @@ func TestKernelCreateEnable(t *testing.T) {
 				name = fs + "/zeros"
 			}
 			t.Run(name, func(t *testing.T) {
-				dir := loopfs.Mount(t, fs, 1<<30, "")
+				dir := swaptest.Mount(t, fs, 1<<30, "")
 				path := filepath.Join(dir, "swapfile")
-				k := &Kernel{Logger: quiet}
+				k := &swap.Kernel{Logger: quiet}
 				if err := k.MakeSwapfile(context.Background(), path, 64*mib, int64(os.Getpagesize()), zero); err != nil {
 					t.Fatal(err)
 				}
-				tmp := TempPath(path)
+				tmp := swap.TempPath(path)
 				fi, err := os.Stat(tmp)
 				if err != nil {
 					t.Fatal(err)
@@ -91,9 +104,9 @@ func TestKernelCreateEnable(t *testing.T) {
 }
 
 func TestKernelZeroFillKeepsHeader(t *testing.T) {
-	dir := loopfs.Mount(t, "xfs", 1<<30, "")
+	dir := swaptest.Mount(t, "xfs", 1<<30, "")
 	path := filepath.Join(dir, "swapfile")
-	k := &Kernel{Logger: quiet}
+	k := &swap.Kernel{Logger: quiet}
 	ps := int64(os.Getpagesize())
 	if err := k.MakeSwapfile(context.Background(), path, 32*mib, ps, false); err != nil {
 		t.Fatal(err)
@@ -101,11 +114,11 @@ func TestKernelZeroFillKeepsHeader(t *testing.T) {
 	if err := k.Commit(path, false); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := readHead(path)
+	before, _ := k.ReadHeader(path)
 	if err := k.ZeroFill(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := readHead(path)
+	after, _ := k.ReadHeader(path)
 	if string(before[:ps]) != string(after[:ps]) {
 		t.Error("zero fill changed the header page")
 	}
@@ -117,13 +130,13 @@ func TestKernelZeroFillKeepsHeader(t *testing.T) {
 	if err := k.Swapon(path, -1); err != nil {
 		t.Fatal(err)
 	}
-	loopfs.SwapoffUnder(t, dir)
+	swaptest.SwapoffUnder(t, dir)
 }
 
 func TestKernelCommitNeverReplacesUnexpectedFile(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 256*mib, "")
+	dir := swaptest.Mount(t, "ext4", 256*mib, "")
 	path := filepath.Join(dir, "swapfile")
-	k := &Kernel{Logger: quiet}
+	k := &swap.Kernel{Logger: quiet}
 	if err := k.MakeSwapfile(context.Background(), path, 4*mib, int64(os.Getpagesize()), false); err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +150,12 @@ func TestKernelCommitNeverReplacesUnexpectedFile(t *testing.T) {
 }
 
 func TestKernelRefusesSymlinks(t *testing.T) {
-	dir := loopfs.Mount(t, "ext4", 256*mib, "")
+	dir := swaptest.Mount(t, "ext4", 256*mib, "")
 	real := filepath.Join(dir, "real")
 	os.Mkdir(real, 0o755)
 	link := filepath.Join(dir, "link")
 	os.Symlink(real, link)
-	k := &Kernel{Logger: quiet}
+	k := &swap.Kernel{Logger: quiet}
 	err := k.MakeSwapfile(context.Background(), filepath.Join(link, "swapfile"), 4*mib, int64(os.Getpagesize()), false)
 	if err == nil || !errors.Is(err, unix.ELOOP) {
 		t.Errorf("parent symlink: %v", err)
@@ -150,18 +163,30 @@ func TestKernelRefusesSymlinks(t *testing.T) {
 	if entries, _ := os.ReadDir(real); len(entries) != 0 {
 		t.Errorf("something was created through the symlink: %v", entries)
 	}
-	// A symlink planted at the final name is not followed by swapon.
+	// A symlink planted at the final name is not followed by swapon, even
+	// when it points at a valid swap area that swapon would accept.
 	target := filepath.Join(real, "victim")
-	os.WriteFile(target, nil, 0o600)
+	if err := k.MakeSwapfile(context.Background(), target, 4*mib, int64(os.Getpagesize()), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Commit(target, false); err != nil {
+		t.Fatal(err)
+	}
 	os.Symlink(target, filepath.Join(dir, "swapfile"))
-	if err := k.Swapon(filepath.Join(dir, "swapfile"), -1); err == nil {
-		t.Error("swapon followed a symlink")
+	err = k.Swapon(filepath.Join(dir, "swapfile"), -1)
+	if !errors.Is(err, unix.ELOOP) {
+		t.Errorf("swapon through a symlink: %v, want ELOOP (the link is not followed)", err)
+	}
+	if _, ok := swap.FindArea(areas(t), target); ok {
+		t.Error("swapon followed the symlink: its target is active")
 	}
 }
 
+// TestObserveRefusals: the real swap.Kernel's answers, through swap.Observe, lead
+// swap.Refuse to each refusal.
 func TestObserveRefusals(t *testing.T) {
-	loopfs.RequireRoot(t)
-	ext4 := loopfs.Mount(t, "ext4", 256*mib, "")
+	swaptest.RequireRoot(t)
+	ext4 := swaptest.Mount(t, "ext4", 256*mib, "")
 	tmpfs := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", tmpfs).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)
@@ -173,7 +198,7 @@ func TestObserveRefusals(t *testing.T) {
 	if err := unix.Mknod(filepath.Join(ext4, "dev"), unix.S_IFCHR|0o600, int(unix.Mkdev(1, 3))); err != nil {
 		t.Fatal(err)
 	}
-	btrfs := loopfs.Mount(t, "btrfs", 512*mib, "")
+	btrfs := swaptest.Mount(t, "btrfs", 512*mib, "")
 	compressed := filepath.Join(btrfs, "c")
 	os.Mkdir(compressed, 0o755)
 	if out, err := exec.Command("chattr", "+c", compressed).CombinedOutput(); err != nil {
@@ -190,8 +215,12 @@ func TestObserveRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Observe(Paths{File: c.path})
-			var r *RefusalError
+			o, err := swap.Observe(&swap.Kernel{}, swap.Paths{File: c.path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = swap.Refuse(c.path, o, swap.IntentKeep)
+			var r *swap.RefusalError
 			if !errors.As(err, &r) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
 				t.Errorf("got %v, want a refusal naming %s and saying %q", err, c.path, c.want)
 			}

@@ -1,0 +1,84 @@
+package bootstrap
+
+import (
+	"fmt"
+
+	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/sizing"
+	"github.com/soundhub/swap-bootstrap/internal/swap"
+)
+
+// Decision is every choice a run makes, and why: the memory that sizes swap,
+// the size, and what the operator should know. Decide makes it; the report
+// and the log are built from it.
+type Decision struct {
+	Policy   sizing.Policy
+	Sources  map[string]string
+	Memory   sizing.Memory
+	Budget   sizing.DiskBudget
+	Reasons  []string // how the size was reached, in order
+	Warnings []string // what the operator should act on, each once
+	// InvalidTags are instance tags that were ignored (logged at error level).
+	InvalidTags []string
+}
+
+// Decide makes every choice of apply and plan from the final configuration,
+// the instance facts and the observed machine: the memory that sizes swap,
+// the refusals, the policy's size, the disk budget, and the plan (create,
+// adopt, resize, enable, remove). It is pure: no I/O, no logging, no clock.
+func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, error) {
+	d := Decision{Policy: c.Policy, Sources: c.Sources, InvalidTags: f.InvalidTags}
+	if c.IMDS == "required" && f.InstanceType == "" {
+		return d, swap.Plan{}, fmt.Errorf("SWAP_IMDS=required but the instance type could not be read: %s", f.MetadataNote)
+	}
+	d.Memory = sizing.RAM(f.InstanceType, o.Mem.MemTotal)
+	if f.MetadataFailed != "" && f.InstanceType == "" {
+		d.Warnings = append(d.Warnings, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
+	}
+	if f.InstanceType != "" && d.Memory.Source == sizing.SourceMemTotal {
+		d.Warnings = append(d.Warnings, "sizing from MemTotal: "+d.Memory.Note)
+	}
+
+	intent := swap.IntentKeep
+	if c.Policy == sizing.PolicyOff {
+		intent = swap.IntentOff
+	}
+	if err := swap.Refuse(c.File, o, intent); err != nil {
+		return d, swap.Plan{}, err
+	}
+
+	current, stale := o.Reusable()
+	d.Budget = sizing.DiskBudget{Available: o.FS.Available, Current: current, Stale: stale, Percent: c.DiskPercent, Reserve: c.DiskReserve}
+	size, err := sizing.Decide(sizing.Input{Policy: c.Policy, Ratio: c.Ratio, Fixed: c.Size, Min: c.Min, Max: c.Max,
+		RAM: d.Memory, PageSize: o.PageSize, Disk: d.Budget})
+	d.Reasons = size.Reasons
+	d.Warnings = append(d.Warnings, size.Warnings...)
+	if err != nil {
+		return d, swap.Plan{}, err
+	}
+	p, err := swap.PlanApply(settings(c), o, swap.Target{Size: size.Size, BuildBeside: d.Budget.Beside(size.Size)})
+	if p.Deferred != "" {
+		d.Warnings = append(d.Warnings, p.Deferred)
+	}
+	return d, p, err
+}
+
+// DecideRemove decides what `remove` does: our swapfile off and deleted, its
+// fstab entry dropped. It is pure.
+func DecideRemove(c config.Config, o swap.Observation) (Decision, swap.Plan, error) {
+	d := Decision{Policy: c.Policy, Sources: c.Sources}
+	if err := swap.Refuse(c.File, o, swap.IntentRemove); err != nil {
+		return d, swap.Plan{}, err
+	}
+	p, err := swap.PlanRemove(settings(c), o)
+	return d, p, err
+}
+
+func settings(c config.Config) swap.Settings {
+	return swap.Settings{File: c.File, Priority: c.Priority, Swappiness: c.Swappiness, SysctlFile: c.SysctlFile,
+		Persist: c.Persist, Fstab: c.Fstab, Tolerance: c.Tolerance, Zero: c.Zero}
+}
+
+func paths(c config.Config) swap.Paths {
+	return swap.Paths{File: c.File, Fstab: c.Fstab, Sysctl: c.SysctlFile}
+}

@@ -1,0 +1,221 @@
+package bootstrap
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/sizing"
+	"github.com/soundhub/swap-bootstrap/internal/swap"
+)
+
+// Report is what a command found, decided and did: printed by plan and
+// status, summarised in one log line by apply and remove.
+type Report struct {
+	Command    string            `json:"command"`
+	Facts      ReportFacts       `json:"facts"`
+	Policy     string            `json:"policy"`
+	Sources    map[string]string `json:"sources"`
+	Reasons    []string          `json:"reasons"`
+	Warnings   []string          `json:"warnings"`
+	Filesystem string            `json:"filesystem,omitempty"`
+	Available  int64             `json:"filesystem_available_bytes,omitempty"`
+	Plan       *swap.Plan        `json:"plan,omitempty"`
+	Areas      []swap.Area       `json:"swap_areas"`
+	File       *FileReport       `json:"file,omitempty"`
+	Swappiness int               `json:"swappiness"`
+	State      string            `json:"state,omitempty"`
+	ElapsedMS  float64           `json:"elapsed_ms"`
+	path       string
+}
+
+// ReportFacts are the instance facts and the memory that sizes swap.
+type ReportFacts struct {
+	Facts
+	MemoryBytes  int64  `json:"memory_bytes"`
+	MemorySource string `json:"memory_source"`
+	MemoryNote   string `json:"memory_note,omitempty"`
+}
+
+// FileReport describes the managed file for status.
+type FileReport struct {
+	Path      string `json:"path"`
+	Exists    bool   `json:"exists"`
+	SwapArea  bool   `json:"swap_area"`
+	SizeBytes int64  `json:"size_bytes,omitempty"`
+	Mode      string `json:"mode,omitempty"`
+	Active    bool   `json:"active"`
+	UsedBytes int64  `json:"used_bytes,omitempty"`
+	UUID      string `json:"uuid,omitempty"`
+	Label     string `json:"label,omitempty"`
+	FstabLine string `json:"fstab_entry,omitempty"`
+}
+
+// newReport builds the report of a command from what it gathered, observed
+// and decided. Lists are never nil, so JSON shows [] rather than null.
+func newReport(cmd string, c config.Config, f Facts, d Decision, p *swap.Plan, o swap.Observation, start time.Time) Report {
+	r := Report{Command: cmd, Policy: string(d.Policy), Sources: d.Sources, path: c.File,
+		Facts:   ReportFacts{Facts: f, MemoryBytes: d.Memory.Bytes, MemorySource: d.Memory.Source, MemoryNote: d.Memory.Note},
+		Reasons: append([]string{}, d.Reasons...), Warnings: append(append([]string{}, d.InvalidTags...), d.Warnings...),
+		Filesystem: o.FS.Type, Available: o.FS.Available, Plan: p, Areas: append([]swap.Area{}, o.Areas...), Swappiness: o.Swappiness}
+	if r.Sources == nil {
+		r.Sources = map[string]string{}
+	}
+	r.ElapsedMS = ms(time.Since(start))
+	return r
+}
+
+func fileReport(c config.Config, o swap.Observation) *FileReport {
+	f := o.File
+	fr := &FileReport{Path: c.File, Exists: f.Exists(), SwapArea: f.Header != nil, SizeBytes: f.Size}
+	if f.Exists() {
+		fr.Mode = fmt.Sprintf("%04o", f.Mode)
+	}
+	if f.Header != nil {
+		fr.UUID, fr.Label = f.Header.UUIDString(), f.Header.Label
+	}
+	if f.Active != nil {
+		fr.Active, fr.UsedBytes = true, f.Active.Used
+	}
+	if e := swap.FstabEntries(o.Fstab, c.File); len(e) > 0 {
+		fr.FstabLine = strings.Join(e, " | ")
+	}
+	return fr
+}
+
+// Summary is the one line a person reads in cloud-init-output.log.
+func (r Report) Summary() string {
+	size := "no swapfile"
+	if r.Plan != nil && r.Plan.Target > 0 {
+		size = sizing.FormatSize(r.Plan.Target) + " swap"
+	}
+	typ := "instance type unknown"
+	if r.Facts.InstanceType != "" {
+		typ = r.Facts.InstanceType + " from " + r.Facts.TypeSource
+	}
+	return fmt.Sprintf("swap-bootstrap: %s %s (%s); RAM %s from %s (%s); policy %s; %.2fs",
+		r.path, size, r.State, sizing.FormatSize(r.Facts.MemoryBytes), r.Facts.MemorySource, typ, r.Policy, r.ElapsedMS/1000)
+}
+
+// WriteJSON prints the report as one JSON document.
+func (r Report) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(r)
+}
+
+// WriteText prints the report for a person.
+func (r Report) WriteText(w io.Writer) error {
+	pw := &errWriter{w: w}
+	r.writeText(pw)
+	return pw.err
+}
+
+// errWriter keeps the first write error, so a report to a closed pipe fails
+// the command instead of vanishing.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+func (r Report) writeText(w io.Writer) {
+	f := r.Facts
+	typ := "unknown"
+	if f.InstanceType != "" {
+		typ = f.InstanceType + " (from " + f.TypeSource + ")"
+	}
+	fmt.Fprintf(w, "instance type:  %s\n", typ)
+	if f.InstanceID != "" {
+		fmt.Fprintf(w, "instance:       %s in %s (%s), %s\n", f.InstanceID, f.AvailabilityZone, f.Region, f.Architecture)
+	}
+	fmt.Fprintf(w, "metadata:       %.1f ms; %s\n", f.MetadataMS, f.MetadataNote)
+	mem := fmt.Sprintf("%s from %s", sizing.FormatSize(f.MemoryBytes), f.MemorySource)
+	// A note that is also a warning is printed once, as the warning.
+	if f.MemoryNote != "" && !strings.Contains(strings.Join(r.Warnings, "\n"), f.MemoryNote) {
+		mem += " (" + f.MemoryNote + ")"
+	}
+	fmt.Fprintf(w, "memory:         %s\n", mem)
+	if r.Command != "status" || r.Policy != "" {
+		fmt.Fprintf(w, "policy:         %s\n", r.Policy)
+	}
+	if len(r.Sources) > 0 {
+		keys := make([]string, 0, len(r.Sources))
+		for k := range r.Sources {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "settings from: ")
+		for _, k := range keys {
+			fmt.Fprintf(w, " %s=%s;", k, r.Sources[k])
+		}
+		fmt.Fprintln(w)
+	}
+	for _, s := range r.Reasons {
+		fmt.Fprintf(w, "sizing:         %s\n", s)
+	}
+	if r.Filesystem != "" {
+		fmt.Fprintf(w, "filesystem:     %s, %s available\n", r.Filesystem, sizing.FormatSize(r.Available))
+	}
+	if r.Plan != nil {
+		if r.Plan.Target > 0 {
+			fmt.Fprintf(w, "target:         %s at %s\n", sizing.FormatSize(r.Plan.Target), r.Plan.File)
+		} else if r.Command != "remove" {
+			fmt.Fprintf(w, "target:         no swapfile\n")
+		}
+		for _, n := range r.Plan.Notes {
+			fmt.Fprintf(w, "note:           %s\n", n)
+		}
+		if len(r.Plan.Actions) == 0 {
+			fmt.Fprintf(w, "actions:        none; the machine already matches\n")
+		}
+		for i, a := range r.Plan.Actions {
+			size := ""
+			if a.Size > 0 {
+				size = " " + sizing.FormatSize(a.Size)
+			}
+			fmt.Fprintf(w, "action %d:       %s %s%s: %s\n", i+1, a.Kind, a.Path, size, a.Reason)
+		}
+	}
+	if r.Command == "status" {
+		fmt.Fprintf(w, "swappiness:     %d\n", r.Swappiness)
+		if len(r.Areas) == 0 {
+			fmt.Fprintf(w, "swap areas:     none active\n")
+		}
+		for _, a := range r.Areas {
+			fmt.Fprintf(w, "swap area:      %s (%s) %s, %s used, priority %d\n", a.Filename, a.Type, sizing.FormatSize(a.Size), sizing.FormatSize(a.Used), a.Priority)
+		}
+		if fr := r.File; fr != nil {
+			switch {
+			case !fr.Exists:
+				fmt.Fprintf(w, "managed file:   %s does not exist\n", fr.Path)
+			case !fr.SwapArea:
+				fmt.Fprintf(w, "managed file:   %s exists but is not a swap area\n", fr.Path)
+			default:
+				act := "inactive"
+				if fr.Active {
+					act = "active, " + sizing.FormatSize(fr.UsedBytes) + " used"
+				}
+				fmt.Fprintf(w, "managed file:   %s %s, mode %s, %s, UUID %s, label %q\n", fr.Path, sizing.FormatSize(fr.SizeBytes), fr.Mode, act, fr.UUID, fr.Label)
+			}
+			if fr.FstabLine != "" {
+				fmt.Fprintf(w, "fstab:          %s\n", fr.FstabLine)
+			}
+		}
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintf(w, "warning:        %s\n", s)
+	}
+}
