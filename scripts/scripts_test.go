@@ -421,8 +421,8 @@ type ssmDoc struct {
 	SchemaVersion string `json:"schemaVersion"`
 	Description   string `json:"description"`
 	Parameters    map[string]struct {
-		Type           string  `json:"type"`
-		Default        *string `json:"default"`
+		Type              string  `json:"type"`
+		Default           *string `json:"default"`
 		Description       string  `json:"description"`
 		InterpolationType string  `json:"interpolationType"`
 		AllowedPattern    string  `json:"allowedPattern"`
