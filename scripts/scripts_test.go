@@ -34,7 +34,7 @@ import (
 	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
 
-var update = flag.Bool("update", false, "rewrite the Elastic Beanstalk copies from "+hookPath)
+var update = flag.Bool("update", false, "rewrite the copies: the Elastic Beanstalk ones from "+hookPath+", the ECS one from "+cloudConfig)
 
 const (
 	userData       = "user-data.sh"
@@ -45,6 +45,10 @@ const (
 	ebextScript    = "/opt/swap-bootstrap/01-swap.sh"
 	packerPath     = "packer/swap-bootstrap.pkr.hcl"
 	ssmPath        = "ssm/swap-bootstrap.json"
+	ecsPath        = "ecs/user-data.mime"
+
+	// releaseBase is where the scripts download a release from by default.
+	releaseBase = "https://github.com/soundhub/swap-bootstrap/releases/download/"
 )
 
 // ---- test plumbing -------------------------------------------------------
@@ -391,10 +395,16 @@ func shellScripts(t *testing.T) []string {
 
 func bootcmd(t *testing.T) string {
 	t.Helper()
+	return bootcmdOf(t, cloudConfig)
+}
+
+// bootcmdOf is the one bootcmd script of the cloud-config file path.
+func bootcmdOf(t *testing.T, path string) string {
+	t.Helper()
 	var cc struct {
 		Bootcmd []any `json:"bootcmd"`
 	}
-	yamlFile(t, cloudConfig, &cc)
+	yamlFile(t, path, &cc)
 	if len(cc.Bootcmd) != 1 {
 		t.Fatalf("bootcmd has %d entries, want the one script", len(cc.Bootcmd))
 	}
@@ -409,10 +419,11 @@ type ssmDoc struct {
 	SchemaVersion string `json:"schemaVersion"`
 	Description   string `json:"description"`
 	Parameters    map[string]struct {
-		Type           string  `json:"type"`
-		Default        *string `json:"default"`
-		Description    string  `json:"description"`
-		AllowedPattern string  `json:"allowedPattern"`
+		Type              string  `json:"type"`
+		Default           *string `json:"default"`
+		Description       string  `json:"description"`
+		InterpolationType string  `json:"interpolationType"`
+		AllowedPattern    string  `json:"allowedPattern"`
 	} `json:"parameters"`
 	MainSteps []struct {
 		Action string `json:"action"`
@@ -425,38 +436,55 @@ type ssmDoc struct {
 
 func readSSM(t *testing.T) (ssmDoc, []byte) {
 	t.Helper()
-	b, err := os.ReadFile(ssmPath)
+	return readSSMFile(t, ssmPath)
+}
+
+func readSSMFile(t *testing.T, path string) (ssmDoc, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var d ssmDoc
 	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s is not valid JSON: %v", ssmPath, err)
+		t.Fatalf("%s is not valid JSON: %v", path, err)
 	}
 	return d, b
 }
 
-var ssmParamRE = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
-
-// ssmScript is the runShellScript as SSM runs it, with the parameters
-// substituted (missing ones take their default).
-func ssmScript(t *testing.T, values map[string]string) string {
+// ssmScript is the runShellScript of the SSM document at path, as the agent
+// writes it to a file and runs it with sh.
+func ssmScript(t *testing.T, path string) string {
 	t.Helper()
-	d, _ := readSSM(t)
-	script := strings.Join(d.MainSteps[0].Inputs.RunCommand, "\n") + "\n"
-	return ssmParamRE.ReplaceAllStringFunc(script, func(m string) string {
-		name := ssmParamRE.FindStringSubmatch(m)[1]
-		v, ok := values[name]
-		if !ok {
-			if p := d.Parameters[name]; p.Default != nil {
-				v = *p.Default
-			}
+	d, _ := readSSMFile(t, path)
+	return strings.Join(d.MainSteps[0].Inputs.RunCommand, "\n") + "\n"
+}
+
+// ssmEnv is the environment the SSM Agent gives the script for these
+// parameter values (interpolationType ENV_VAR: SSM_<Name> for every
+// parameter, missing ones at their default). A value its allowedPattern
+// refuses fails the test: SSM would refuse the command.
+func ssmEnv(t *testing.T, path string, values map[string]string) []string {
+	t.Helper()
+	d, _ := readSSMFile(t, path)
+	for name := range values {
+		if _, ok := d.Parameters[name]; !ok {
+			t.Fatalf("parameter %s is not declared in %s", name, path)
 		}
-		if !regexp.MustCompile(d.Parameters[name].AllowedPattern).MatchString(v) {
+	}
+	var env []string
+	for name, p := range d.Parameters {
+		v, ok := values[name]
+		if !ok && p.Default != nil {
+			v = *p.Default
+		}
+		if !regexp.MustCompile(p.AllowedPattern).MatchString(v) {
 			t.Fatalf("parameter %s=%q does not match its allowedPattern; SSM would refuse it", name, v)
 		}
-		return v
-	})
+		env = append(env, "SSM_"+name+"="+v)
+	}
+	slices.Sort(env)
+	return env
 }
 
 func TestShellcheck(t *testing.T) {
@@ -480,18 +508,22 @@ func TestShellcheck(t *testing.T) {
 	// cloud-init runs bootcmd with /bin/sh, which is dash on Debian and Ubuntu.
 	t.Run(cloudConfig+" bootcmd", func(t *testing.T) { check(t, "sh", bootcmd(t), "-") })
 	// SSM's aws:runShellScript runs the lines with sh.
-	t.Run(ssmPath+" runCommand", func(t *testing.T) {
-		check(t, "sh", ssmScript(t, map[string]string{
-			"BinaryUrl":   "s3://bucket/swap-bootstrap/v1",
-			"Sha256Amd64": strings.Repeat("a", 64),
-			"Sha256Arm64": strings.Repeat("b", 64),
-		}), "-")
+	t.Run(ssmPath+" runCommand", func(t *testing.T) { check(t, "sh", ssmScript(t, ssmPath), "-") })
+	t.Run(packerPath+" shell inline", func(t *testing.T) {
+		p := packerProvisioners(t, packerPath)
+		check(t, "bash", strings.Join(p.shell, "\n")+"\n", "-")
 	})
-	t.Run(packerPath+" inline", func(t *testing.T) {
-		inline, _ := packerProvisioners(t)
-		check(t, "bash", strings.Join(inline, "\n")+"\n", "-")
+	t.Run(packerPath+" shell-local inline", func(t *testing.T) {
+		for _, inline := range packerProvisioners(t, packerPath).local {
+			check(t, "sh", strings.Join(inline, "\n")+"\n", "-")
+		}
 	})
 	t.Run(ebextPath+" content", func(t *testing.T) { check(t, "", ebextensionsContent(t), "-") })
+	t.Run(ecsPath+" parts", func(t *testing.T) {
+		parts := mimeParts(t, ecsPath)
+		check(t, "sh", bootcmdText(t, parts["text/cloud-config"]), "-")
+		check(t, "", parts["text/x-shellscript"], "-")
+	})
 }
 
 func TestCloudConfigSchema(t *testing.T) {
@@ -514,45 +546,64 @@ func TestCloudConfigSchema(t *testing.T) {
 func TestSSMDocument(t *testing.T) {
 	d, raw := readSSM(t)
 	if d.SchemaVersion != "2.2" {
-		t.Errorf("schemaVersion %q, want 2.2", d.SchemaVersion)
+		t.Errorf("schemaVersion %q, want 2.2 (interpolationType needs it)", d.SchemaVersion)
 	}
 	if len(d.MainSteps) != 1 || d.MainSteps[0].Action != "aws:runShellScript" || len(d.MainSteps[0].Inputs.RunCommand) == 0 {
 		t.Fatalf("want one aws:runShellScript step with runCommand, got %+v", d.MainSteps)
 	}
-	for _, want := range []string{"create-association", "Key=tag:swap-bootstrap,Values=enabled"} {
+	for _, want := range []string{"create-association", "Key=tag:swap-bootstrap,Values=enabled", "Version=v1.0.0"} {
 		if !strings.Contains(d.Description, want) {
 			t.Errorf("description does not show %q", want)
 		}
 	}
-
-	// Every {{ Param }} in mainSteps is declared, and every declared one used.
-	var steps struct {
-		MainSteps json.RawMessage `json:"mainSteps"`
-	}
-	json.Unmarshal(raw, &steps)
-	used := map[string]bool{}
-	for _, m := range ssmParamRE.FindAllStringSubmatch(string(steps.MainSteps), -1) {
-		used[m[1]] = true
-	}
-	for name := range used {
-		if _, ok := d.Parameters[name]; !ok {
-			t.Errorf("{{ %s }} is used in mainSteps but not declared", name)
-		}
-	}
-	want := []string{"BinaryUrl", "Sha256Amd64", "Sha256Arm64", "Policy", "Ratio", "Size", "Max", "File"}
-	for name := range d.Parameters {
-		if !used[name] {
-			t.Errorf("parameter %s is declared but not used in mainSteps", name)
-		}
-	}
+	want := []string{"Version", "Sha256Amd64", "Sha256Arm64", "BinaryUrl", "Policy", "Ratio", "Size", "Max", "File"}
 	for _, name := range want {
 		if _, ok := d.Parameters[name]; !ok {
 			t.Errorf("parameter %s missing", name)
 		}
 	}
 
-	// SSM pastes parameter values into the script between single quotes: no
-	// allowedPattern may let a quote, a newline or a command substitution in.
+	// Parameters reach the shell only as environment variables: no {{ }}
+	// anywhere in the steps, every parameter ENV_VAR and read as SSM_<Name>,
+	// and no SSM_<Name> read that is not a parameter.
+	var steps struct {
+		MainSteps json.RawMessage `json:"mainSteps"`
+	}
+	if err := json.Unmarshal(raw, &steps); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(steps.MainSteps), "{{") {
+		t.Errorf("mainSteps template a value into the script with {{ }}; read the SSM_<Name> environment variable instead")
+	}
+	script := ssmScript(t, ssmPath)
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{?SSM_([A-Za-z0-9_]+)`).FindAllStringSubmatch(script, -1) {
+		used[m[1]] = true
+	}
+	for name, p := range d.Parameters {
+		if p.InterpolationType != "ENV_VAR" {
+			t.Errorf("parameter %s: interpolationType %q, want ENV_VAR", name, p.InterpolationType)
+		}
+		if p.Default == nil {
+			t.Errorf("parameter %s has no default; every parameter of this document is optional", name)
+		}
+		if !used[name] {
+			t.Errorf("parameter %s is declared but $SSM_%s is never read", name, name)
+		}
+		// The old-agent check must name every parameter, or an agent without
+		// ENV_VAR support would run with that one silently empty.
+		if !strings.Contains(script, "${SSM_"+name+"+set}") {
+			t.Errorf("the script does not check that SSM_%s was set by the agent", name)
+		}
+	}
+	for name := range used {
+		if _, ok := d.Parameters[name]; !ok {
+			t.Errorf("the script reads $SSM_%s, which is not a parameter", name)
+		}
+	}
+
+	// allowedPattern still guards every value: the defaults pass their own
+	// pattern, and nothing lets a quote, a newline or a substitution in.
 	for name, p := range d.Parameters {
 		if p.AllowedPattern == "" {
 			t.Errorf("parameter %s has no allowedPattern", name)
@@ -566,14 +617,14 @@ func TestSSMDocument(t *testing.T) {
 		if p.Default != nil && !re.MatchString(*p.Default) {
 			t.Errorf("parameter %s: default %q does not match its own allowedPattern", name, *p.Default)
 		}
-		for _, bad := range []string{"x'; reboot; '", "a\nb", "$(reboot)", "`reboot`"} {
+		for _, bad := range []string{"x'; reboot; '", "a\nb", "$(reboot)", "`reboot`", "a b", `a\b`, `a"b`} {
 			if re.MatchString(bad) {
 				t.Errorf("parameter %s accepts %q", name, bad)
 			}
 		}
 	}
 	for name, good := range map[string][]string{
-		"BinaryUrl":   {"https://downloads.example.com/swap-bootstrap/v1.0.0", "s3://my-bucket/swap-bootstrap/v1.0.0", "file:///opt/swap-bootstrap"},
+		"Version":     {"", "v1.0.0", "v12.3.45", "v1.0.0-rc.1"},
 		"Sha256Amd64": {"", strings.Repeat("a", 64), strings.Repeat("F", 64)},
 		"Policy":      {"", "ratio", "aws", "redhat", "ubuntu", "cloud-init", "fixed", "off"},
 		"Ratio":       {"", "2", "0.5"},
@@ -586,6 +637,49 @@ func TestSSMDocument(t *testing.T) {
 			if !re.MatchString(v) {
 				t.Errorf("parameter %s refuses the valid value %q", name, v)
 			}
+		}
+	}
+	if re := regexp.MustCompile(d.Parameters["Version"].AllowedPattern); re.MatchString("1.0.0") || re.MatchString("v1.0.0/../x") || re.MatchString("latest") {
+		t.Error("parameter Version accepts something that is not a release tag")
+	}
+}
+
+// TestSSMBinaryUrlPattern: BinaryUrl admits presigned S3 URLs (?, &, =, %)
+// and the locations the script can fetch from, and nothing else.
+func TestSSMBinaryUrlPattern(t *testing.T) {
+	d, _ := readSSM(t)
+	re := regexp.MustCompile(d.Parameters["BinaryUrl"].AllowedPattern)
+	presigned := "https://my-bucket.s3.eu-west-1.amazonaws.com/swap-bootstrap/v1.0.0/swap-bootstrap-linux-amd64" +
+		"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Feu-west-1%2Fs3%2Faws4_request" +
+		"&X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host" +
+		"&X-Amz-Signature=" + strings.Repeat("0a", 32)
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"", true},
+		{"https://downloads.example.com/swap-bootstrap/v1.0.0", true},
+		{"https://downloads.example.com:8443/swap-bootstrap/v1.0.0/", true},
+		{"http://10.0.0.5:8080/swap-bootstrap", true},
+		{presigned, true},
+		{"https://example.com/swap-bootstrap-linux-amd64?versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY", true},
+		{"s3://my-bucket/swap-bootstrap/v1.0.0", true},
+		{"s3://my.bucket-1", true},
+		{"file:///opt/swap-bootstrap", true},
+		{"ftp://example.com/swap-bootstrap", false},
+		{"https://", false},
+		{"https://example.com/a b", false},
+		{"https://example.com/$(reboot)", false},
+		{"https://example.com/x?a=1;reboot", false},
+		{"https://example.com/x#frag", false},
+		{"https://example.com/x?a='b'", false},
+		{"s3://UPPER-case/x", false},
+		{"file://relative/path", false},
+		{"file:///opt/a?b", false},
+		{"https://example.com/x\nreboot", false},
+	} {
+		if got := re.MatchString(tc.url); got != tc.want {
+			t.Errorf("BinaryUrl %q: accepted=%v, want %v", tc.url, got, tc.want)
 		}
 	}
 }
@@ -616,15 +710,18 @@ func ebextensionsContent(t *testing.T) string {
 		t.Fatalf("%s: want one entry under commands:, got %v", ebextPath, c.Commands)
 	}
 	for name, cmd := range c.Commands {
-		if cmd.Command != ebextScript || cmd.Cwd != "/var/app/staging" {
-			t.Errorf("%s: commands.%s runs %q in %q, want %s in /var/app/staging", ebextPath, name, cmd.Command, cmd.Cwd, ebextScript)
+		// No cwd: /var/app/staging does not exist when commands: run on a new
+		// instance, and holds an earlier bundle (or nothing) on a redeploy.
+		if cmd.Command != ebextScript || cmd.Cwd != "" {
+			t.Errorf("%s: commands.%s runs %q in %q, want %s with no cwd", ebextPath, name, cmd.Command, cmd.Cwd, ebextScript)
 		}
 	}
 	return f.Content
 }
 
 // TestElasticBeanstalkCopies: the confighook and the .ebextensions content are
-// copies of the prebuild hook; the hooks are executable, in git too.
+// copies of the prebuild hook, and the ECS user data's cloud-config part is
+// cloud-config.yaml; the hooks are executable, in git too.
 func TestElasticBeanstalkCopies(t *testing.T) {
 	hook, err := os.ReadFile(hookPath)
 	if err != nil {
@@ -637,12 +734,22 @@ func TestElasticBeanstalkCopies(t *testing.T) {
 		if err := os.WriteFile(ebextPath, []byte(replaceEbextContent(t, string(hook))), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		cc, err := os.ReadFile(cloudConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ecsPath, []byte(replaceMIMEPart(t, ecsPath, "text/cloud-config", string(cc))), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if confighook, _ := os.ReadFile(confighookPath); !bytes.Equal(confighook, hook) {
 		t.Errorf("%s differs from %s; run go test ./scripts -run %s -update", confighookPath, hookPath, t.Name())
 	}
 	if ebextensionsContent(t) != string(hook) {
 		t.Errorf("the script in %s differs from %s; run go test ./scripts -run %s -update", ebextPath, hookPath, t.Name())
+	}
+	if cc, _ := os.ReadFile(cloudConfig); mimeParts(t, ecsPath)["text/cloud-config"] != string(cc) {
+		t.Errorf("the cloud-config part of %s differs from %s; run go test ./scripts -run %s -update", ecsPath, cloudConfig, t.Name())
 	}
 
 	for p, why := range map[string]string{
@@ -726,13 +833,21 @@ func TestElasticBeanstalkSettingNames(t *testing.T) {
 	}
 }
 
-// packerProvisioners parses the Packer template and returns the shell
-// provisioner's inline commands and the file provisioner's destination.
-func packerProvisioners(t *testing.T) (inline []string, fileDest string) {
+// packerBuild is what the tests look at in a Packer template's build block.
+type packerBuild struct {
+	kinds []string   // provisioner types, in order
+	local [][]string // each shell-local provisioner's inline commands
+	shell []string   // the shell provisioner's inline commands
+	file  *hclsyntax.Body
+}
+
+// packerProvisioners parses the Packer template at path and returns its
+// provisioners.
+func packerProvisioners(t *testing.T, path string) packerBuild {
 	t.Helper()
-	f, diags := hclparse.NewParser().ParseHCLFile(packerPath)
+	f, diags := hclparse.NewParser().ParseHCLFile(path)
 	if diags.HasErrors() {
-		t.Fatalf("%s: %s", packerPath, diags.Error())
+		t.Fatalf("%s: %s", path, diags.Error())
 	}
 	body := f.Body.(*hclsyntax.Body)
 	var build *hclsyntax.Block
@@ -742,27 +857,30 @@ func packerProvisioners(t *testing.T) (inline []string, fileDest string) {
 		}
 	}
 	if build == nil {
-		t.Fatalf("%s: no build block", packerPath)
+		t.Fatalf("%s: no build block", path)
 	}
-	var kinds []string
+	var p packerBuild
 	for _, b := range build.Body.Blocks {
 		if b.Type != "provisioner" || len(b.Labels) != 1 {
 			continue
 		}
-		kinds = append(kinds, b.Labels[0])
-		switch b.Labels[0] {
-		case "file":
-			fileDest = literal(t, b.Body, "destination").AsString()
-		case "shell":
+		p.kinds = append(p.kinds, b.Labels[0])
+		var inline []string
+		if b.Labels[0] != "file" {
 			for _, v := range literal(t, b.Body, "inline").AsValueSlice() {
 				inline = append(inline, v.AsString())
 			}
 		}
+		switch b.Labels[0] {
+		case "file":
+			p.file = b.Body
+		case "shell":
+			p.shell = inline
+		case "shell-local":
+			p.local = append(p.local, inline)
+		}
 	}
-	if !slices.Equal(kinds, []string{"file", "shell"}) {
-		t.Errorf("%s: provisioners %v, want file then shell", packerPath, kinds)
-	}
-	return inline, fileDest
+	return p
 }
 
 // literal evaluates an attribute that refers to no variable.
@@ -770,13 +888,29 @@ func literal(t *testing.T, body *hclsyntax.Body, name string) cty.Value {
 	t.Helper()
 	a, ok := body.Attributes[name]
 	if !ok {
-		t.Fatalf("%s: no %s attribute", packerPath, name)
+		t.Fatalf("no %s attribute", name)
 	}
 	v, diags := a.Expr.Value(nil)
 	if diags.HasErrors() {
-		t.Fatalf("%s: %s: %s", packerPath, name, diags.Error())
+		t.Fatalf("%s: %s", name, diags.Error())
 	}
 	return v
+}
+
+// packerVariables returns the default of every variable of the template.
+func packerVariables(t *testing.T, body *hclsyntax.Body) map[string]cty.Value {
+	t.Helper()
+	vars := map[string]cty.Value{}
+	for _, b := range body.Blocks {
+		if b.Type == "variable" {
+			if _, ok := b.Body.Attributes["default"]; ok {
+				vars[b.Labels[0]] = literal(t, b.Body, "default")
+			} else {
+				vars[b.Labels[0]] = cty.NilVal
+			}
+		}
+	}
+	return vars
 }
 
 func TestPackerTemplate(t *testing.T) {
@@ -786,26 +920,33 @@ func TestPackerTemplate(t *testing.T) {
 	}
 	body := f.Body.(*hclsyntax.Body)
 
+	vars := packerVariables(t, body)
 	declared := map[string]map[string]bool{"var": {}, "local": {}}
 	blocks := map[string][]*hclsyntax.Block{}
+	for name := range vars {
+		declared["var"][name] = true
+	}
 	for _, b := range body.Blocks {
 		blocks[b.Type] = append(blocks[b.Type], b)
-		switch b.Type {
-		case "variable":
-			declared["var"][b.Labels[0]] = true
-		case "locals":
+		if b.Type == "locals" {
 			for name := range b.Body.Attributes {
 				declared["local"][name] = true
 			}
 		}
 	}
-	for _, v := range []string{"region", "arch", "instance_type", "source_ami_name", "binary"} {
+	for _, v := range []string{"region", "arch", "instance_type", "source_ami_name", "binary", "version", "sha256_amd64", "sha256_arm64"} {
 		if !declared["var"][v] {
 			t.Errorf("variable %q not declared", v)
 		}
 	}
+	for _, v := range []string{"version", "sha256_amd64", "sha256_arm64", "binary"} {
+		if d, ok := vars[v]; !ok || d == cty.NilVal || d.AsString() != "" {
+			t.Errorf("variable %q: default %#v, want \"\" (the release copy fills version and pins in)", v, d)
+		}
+	}
 
 	// Every var.X and local.X is declared: packer would refuse the template.
+	// And a file path is never relative to where packer happens to run.
 	var walk func(*hclsyntax.Body)
 	walk = func(b *hclsyntax.Body) {
 		for _, a := range b.Attributes {
@@ -824,6 +965,23 @@ func TestPackerTemplate(t *testing.T) {
 		}
 	}
 	walk(body)
+	src, _ := os.ReadFile(packerPath)
+	for _, m := range regexp.MustCompile(`"((\.\.?/)*dist/[^"]*)"`).FindAllStringSubmatch(string(src), -1) {
+		t.Errorf("%s: path %q is relative to the working directory; start it with ${path.root}", packerPath, m[1])
+	}
+	var localsBody *hclsyntax.Body
+	for _, b := range blocks["locals"] {
+		if _, ok := b.Body.Attributes["binary"]; ok {
+			localsBody = b.Body
+		}
+	}
+	if localsBody == nil {
+		t.Fatal("no local.binary")
+	}
+	rng := localsBody.Attributes["binary"].Expr.Range()
+	if expr := string(rng.SliceBytes(src)); strings.Count(expr, "${path.root}/") != 2 {
+		t.Errorf("local.binary = %s: both the downloaded and the dist/ path must be under ${path.root}", expr)
+	}
 
 	// packer { required_plugins { amazon = { source = ... } } }
 	if len(blocks["packer"]) != 1 {
@@ -841,29 +999,64 @@ func TestPackerTemplate(t *testing.T) {
 	if amazon := literal(t, plugins, "amazon"); amazon.GetAttr("source").AsString() != "github.com/hashicorp/amazon" {
 		t.Errorf("required_plugins.amazon.source = %q", amazon.GetAttr("source").AsString())
 	}
-	var ebs bool
+
+	// IMDSv2 only, on the build instance and on instances of the AMI.
+	var ebs *hclsyntax.Body
 	for _, b := range blocks["source"] {
-		ebs = ebs || b.Labels[0] == "amazon-ebs"
+		if b.Labels[0] == "amazon-ebs" {
+			ebs = b.Body
+		}
 	}
-	if !ebs {
-		t.Error(`no source "amazon-ebs" block`)
+	if ebs == nil {
+		t.Fatal(`no source "amazon-ebs" block`)
+	}
+	if v, ok := ebs.Attributes["imds_support"]; !ok || literal(t, ebs, "imds_support").AsString() != "v2.0" {
+		t.Errorf(`source "amazon-ebs": imds_support = %v, want "v2.0"`, v)
+	}
+	var metadata *hclsyntax.Body
+	for _, b := range ebs.Blocks {
+		if b.Type == "metadata_options" {
+			metadata = b.Body
+		}
+	}
+	if metadata == nil {
+		t.Fatal(`source "amazon-ebs" has no metadata_options block`)
+	}
+	for k, want := range map[string]string{"http_endpoint": "enabled", "http_tokens": "required"} {
+		if _, ok := metadata.Attributes[k]; !ok {
+			t.Errorf("metadata_options.%s missing", k)
+		} else if got := literal(t, metadata, k).AsString(); got != want {
+			t.Errorf("metadata_options.%s = %q, want %q", k, got, want)
+		}
 	}
 
-	inline, dest := packerProvisioners(t)
-	if dest != "/tmp/swap-bootstrap" {
+	p := packerProvisioners(t, packerPath)
+	if !slices.Equal(p.kinds, []string{"shell-local", "file", "shell-local", "shell"}) {
+		t.Errorf("provisioners %v, want shell-local (download), file, shell-local (clean up), shell", p.kinds)
+	}
+	if p.file == nil {
+		t.Fatal("no file provisioner")
+	}
+	if dest := literal(t, p.file, "destination").AsString(); dest != "/tmp/swap-bootstrap" {
 		t.Errorf("file provisioner uploads to %q, want /tmp/swap-bootstrap", dest)
 	}
-	script := strings.Join(inline, "\n")
-	if !slices.Contains(inline, "/tmp/swap-bootstrap install") {
-		t.Errorf("the shell provisioner does not run `/tmp/swap-bootstrap install`:\n%s", script)
+	script := strings.Join(p.shell, "\n")
+	if !slices.Contains(p.shell, "/usr/local/sbin/swap-bootstrap install") {
+		t.Errorf("the shell provisioner does not run `/usr/local/sbin/swap-bootstrap install`:\n%s", script)
+	}
+	if strings.Contains(script, "/tmp/swap-bootstrap install") {
+		t.Errorf("the shell provisioner runs the binary from /tmp, which CIS-hardened AMIs mount noexec:\n%s", script)
 	}
 	if strings.Contains(script, "--now") {
 		t.Errorf("the shell provisioner runs --now: the AMI would get a swapfile:\n%s", script)
 	}
-	for _, want := range []string{"test ! -e /var/swapfile", "swapon --show", "systemctl is-enabled swap-bootstrap.service"} {
+	for _, want := range []string{"sha256sum --check", "test ! -e /var/swapfile", "swapon --show", "systemctl is-enabled swap-bootstrap.service"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the shell provisioner does not check %q", want)
 		}
+	}
+	if download := strings.Join(p.local[0], "\n"); !strings.Contains(download, releaseBase+"$VERSION/swap-bootstrap-linux-$ARCH") {
+		t.Errorf("the download step does not fetch %s<version>/swap-bootstrap-linux-<arch>:\n%s", releaseBase, download)
 	}
 }
 
@@ -1027,25 +1220,39 @@ func TestUserDataRunsInstall(t *testing.T) {
 	}
 }
 
+// TestUserDataNeedsSettings: with settings missing or wrong, user-data.sh
+// names each variable at fault, all at once, exits 2 and installs nothing.
 func TestUserDataNeedsSettings(t *testing.T) {
 	bash := needTool(t, "bash")
+	pin := "SWAP_BOOTSTRAP_SHA256_" + strings.ToUpper(arch(t))
 	for _, tc := range []struct {
 		name string
 		env  []string
-		want string
+		want []string
 	}{
-		{"no URL", []string{"SWAP_BOOTSTRAP_SHA256_AMD64=" + strings.Repeat("a", 64), "SWAP_BOOTSTRAP_SHA256_ARM64=" + strings.Repeat("a", 64)}, "SWAP_BOOTSTRAP_URL is empty"},
-		{"no pin", []string{"SWAP_BOOTSTRAP_URL=file:///nonexistent"}, "is not a SHA-256"},
-		{"bad pin", []string{"SWAP_BOOTSTRAP_URL=file:///nonexistent", "SWAP_BOOTSTRAP_SHA256_AMD64=abc", "SWAP_BOOTSTRAP_SHA256_ARM64=abc"}, "is not a SHA-256"},
-		{"unknown scheme", append(shaEnv(t, strings.Repeat("a", 64)), "SWAP_BOOTSTRAP_URL=ftp://example.invalid"), "must start with https://"},
+		{"nothing set", nil, []string{"SWAP_BOOTSTRAP_VERSION is empty", pin + " is empty"}},
+		{"no version", shaEnv(t, strings.Repeat("a", 64)), []string{"SWAP_BOOTSTRAP_VERSION is empty"}},
+		{"no pin", []string{"SWAP_BOOTSTRAP_VERSION=v1.0.0"}, []string{pin + " is empty"}},
+		{"no pin with a URL", []string{"SWAP_BOOTSTRAP_URL=file:///nonexistent"}, []string{pin + " is empty"}},
+		{"bad pin", []string{"SWAP_BOOTSTRAP_VERSION=v1.0.0", "SWAP_BOOTSTRAP_SHA256_AMD64=abc", "SWAP_BOOTSTRAP_SHA256_ARM64=abc"}, []string{pin + `="abc" is not a SHA-256`}},
+		{"bad version", append(shaEnv(t, strings.Repeat("a", 64)), "SWAP_BOOTSTRAP_VERSION=latest"), []string{`SWAP_BOOTSTRAP_VERSION="latest" is not a release tag`}},
+		{"path in version", append(shaEnv(t, strings.Repeat("a", 64)), "SWAP_BOOTSTRAP_VERSION=v1.0.0/../../x"), []string{"is not a release tag"}},
+		{"unknown scheme", append(shaEnv(t, strings.Repeat("a", 64)), "SWAP_BOOTSTRAP_URL=ftp://example.invalid"), []string{"must start with https://"}},
+		{"everything wrong", []string{"SWAP_BOOTSTRAP_VERSION=1.0", "SWAP_BOOTSTRAP_SHA256_AMD64=x", "SWAP_BOOTSTRAP_SHA256_ARM64=x"}, []string{"SWAP_BOOTSTRAP_VERSION=\"1.0\"", pin + `="x"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScenario(t)
 			r := run(t, s.dir, s.env(tc.env...), bash, absPath(t, userData))
-			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("want a failure saying %q, got %s", tc.want, r)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2 (bad configuration)", r.code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+				}
 			}
 			assertEmptyDir(t, s.root, "the install root")
+			assertEmptyDir(t, s.tmp, "TMPDIR")
 		})
 	}
 }
@@ -1243,11 +1450,25 @@ func TestElasticBeanstalkHookRefuses(t *testing.T) {
 	})
 }
 
-// TestSSMScript runs the SSM document's script with sh, with parameters
-// substituted as SSM does, and a stand-in binary: first downloaded, then,
-// as State Manager runs it again, taken from where it is installed.
+// ssmRun runs the SSM document's script with sh, as the agent does, with
+// the parameters in its environment and nothing else of the caller's.
+func ssmRun(t *testing.T, s *scenario, doc string, params map[string]string, extra ...string) result {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "_script.sh")
+	if err := os.WriteFile(script, []byte(ssmScript(t, doc)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "TMPDIR=" + s.tmp, "SWAP_BOOTSTRAP_INSTALL_ROOT=" + s.root}, extra...)
+	if params != nil {
+		env = append(env, ssmEnv(t, doc, params)...)
+	}
+	return run(t, s.dir, env, needTool(t, "sh"), script)
+}
+
+// TestSSMScript runs the SSM document's script with a stand-in binary: first
+// downloaded, then, as State Manager runs it again, taken from where it is
+// installed.
 func TestSSMScript(t *testing.T) {
-	sh := needTool(t, "sh")
 	s := newScenario(t)
 	rec := t.TempDir()
 	fake := fakeBinary(rec)
@@ -1261,14 +1482,8 @@ func TestSSMScript(t *testing.T) {
 		"File":        filepath.Join(s.dir, "swapfile"),
 	}
 	params["Sha256"+strings.ToUpper(arch(t)[:1])+arch(t)[1:]] = sum
-	script := filepath.Join(t.TempDir(), "ssm.sh")
-	if err := os.WriteFile(script, []byte(ssmScript(t, params)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Only what SSM would give it: no SWAP_* settings from the environment.
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "TMPDIR=" + s.tmp, "SWAP_BOOTSTRAP_INSTALL_ROOT=" + s.root}
 
-	r := run(t, s.dir, env, sh, script)
+	r := ssmRun(t, s, ssmPath, params)
 	if r.code != 0 {
 		t.Fatalf("SSM script failed: %s", r)
 	}
@@ -1287,6 +1502,7 @@ func TestSSMScript(t *testing.T) {
 		}
 	}
 	assertEmptyDir(t, s.tmp, "TMPDIR")
+	assertNoRunner(t, s.root)
 
 	// Installed already, as `install` would have left it: no download.
 	installed := filepath.Join(s.root, install.BinaryPath)
@@ -1299,12 +1515,105 @@ func TestSSMScript(t *testing.T) {
 	if err := os.Remove(filepath.Join(s.dist, binaryName(t))); err != nil {
 		t.Fatal(err)
 	}
-	r = run(t, s.dir, env, sh, script)
+	r = ssmRun(t, s, ssmPath, params)
 	if r.code != 0 || !strings.Contains(r.stderr, "already installed") {
 		t.Fatalf("second run: want it to use the installed binary, got %s", r)
 	}
 	if got := readFakeRun(t, rec); got.args[0] != installed {
 		t.Errorf("second run ran %s, want the installed %s", got.args[0], installed)
+	}
+}
+
+// TestSSMScriptPresignedURL: a BinaryUrl with a query string is the object
+// itself, fetched as given (query and all), and refused on an instance of the
+// other architecture.
+func TestSSMScriptPresignedURL(t *testing.T) {
+	needTool(t, "curl")
+	s := newScenario(t)
+	rec := t.TempDir()
+	fake := fakeBinary(rec)
+	sum := sha(fake)
+	const query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=abc123"
+	var seen atomic.Value
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.URL.RequestURI())
+		if r.URL.RawQuery != query {
+			http.Error(w, "signature does not match", http.StatusForbidden)
+			return
+		}
+		w.Write(fake)
+	}))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	pin := "Sha256" + strings.ToUpper(arch(t)[:1]) + arch(t)[1:]
+
+	url := srv.URL + "/bucket/v1.0.0/" + binaryName(t) + "?" + query
+	r := ssmRun(t, s, ssmPath, map[string]string{"BinaryUrl": url, pin: sum}, "CURL_CA_BUNDLE="+ca)
+	if r.code != 0 {
+		t.Fatalf("SSM script with a presigned URL: %s", r)
+	}
+	if got, _ := seen.Load().(string); got != "/bucket/v1.0.0/"+binaryName(t)+"?"+query {
+		t.Errorf("requested %q, want the presigned URL as given", got)
+	}
+	if strings.Contains(r.stderr, "X-Amz-Signature") {
+		t.Errorf("the signature was logged:\n%s", r.stderr)
+	}
+	readFakeRun(t, rec)
+
+	other := map[string]string{"amd64": "swap-bootstrap-linux-arm64", "arm64": "swap-bootstrap-linux-amd64"}[arch(t)]
+	s2 := newScenario(t)
+	r = ssmRun(t, s2, ssmPath, map[string]string{"BinaryUrl": srv.URL + "/bucket/" + other + "?" + query, pin: sum}, "CURL_CA_BUNDLE="+ca)
+	if r.code != 2 || !strings.Contains(r.stderr, "BinaryUrl is "+other+" but this instance is "+arch(t)) {
+		t.Errorf("a presigned URL for the other architecture: want exit 2 naming it, got %s", r)
+	}
+	assertEmptyDir(t, s2.root, "the install root")
+}
+
+// TestSSMScriptRefuses: settings the script cannot work with, and an agent
+// that does not pass the parameters as environment variables.
+func TestSSMScriptRefuses(t *testing.T) {
+	pin := "Sha256" + strings.ToUpper(arch(t)[:1]) + arch(t)[1:]
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		want   string
+	}{
+		{"old agent: no SSM_* variables", nil, "needs SSM Agent 3.3.2746.0 or later"},
+		{"no version, no URL", map[string]string{pin: strings.Repeat("a", 64)}, "the Version parameter is empty"},
+		{"no pin", map[string]string{"Version": "v1.0.0"}, "the " + pin + " parameter is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScenario(t)
+			r := ssmRun(t, s, ssmPath, tc.params)
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("want exit 2 saying %q, got %s", tc.want, r)
+			}
+			assertEmptyDir(t, s.root, "the install root")
+			assertEmptyDir(t, s.tmp, "TMPDIR")
+		})
+	}
+	t.Run("checksum mismatch", func(t *testing.T) {
+		s := newScenario(t)
+		rec := t.TempDir()
+		s.publish(t, fakeBinary(rec))
+		r := ssmRun(t, s, ssmPath, map[string]string{"BinaryUrl": "file://" + s.dist, pin: sha([]byte("other"))})
+		if r.code != 1 || !strings.Contains(r.stderr, "checksum mismatch") {
+			t.Errorf("want a checksum failure, got %s", r)
+		}
+		if _, err := os.Stat(filepath.Join(rec, "args")); err == nil {
+			t.Error("the unverified binary was run")
+		}
+		assertEmptyDir(t, s.root, "the install root")
+	})
+}
+
+// assertNoRunner: the hidden copy a script runs the binary from is gone.
+func assertNoRunner(t *testing.T, root string) {
+	t.Helper()
+	left, _ := filepath.Glob(filepath.Join(root, "usr/local/sbin/.swap-bootstrap-installer.*"))
+	if len(left) > 0 {
+		t.Errorf("the installer's copy was left behind: %q", left)
 	}
 }
 

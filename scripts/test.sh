@@ -11,7 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl)
+# unzip: the Elastic Beanstalk tests extract source bundles as the platform
+# does; wget: the install scripts' fallback where curl is missing.
+packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl wget unzip)
 
 if [ "$(id -u)" -eq 0 ]; then
   missing=()
@@ -25,8 +27,8 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
-gobin=$(go env GOPATH)/bin
-export PATH="$PATH:$gobin"
+PATH="$PATH:$(go env GOPATH)/bin"
+export PATH
 tools/install.sh ec2-metadata-mock
 
 exec go test -count=1 -timeout 30m "$@" ./...

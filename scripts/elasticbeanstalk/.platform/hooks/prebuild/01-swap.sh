@@ -3,8 +3,9 @@
 # Amazon Linux 2023).
 #
 # The same file is used in three places; copy the one you need into your source
-# bundle, keeping its path, and make sure the hooks stay executable
-# (chmod 0755; git keeps the bit, a zip made on Windows may not):
+# bundle, keeping its path, and make sure the hooks stay executable and LF-only
+# (chmod 0755; git keeps the bit, a zip made on Windows may not; a CRLF line
+# ending breaks the #! line and aborts the deployment):
 #   .platform/hooks/prebuild/01-swap.sh        application deployments
 #   .platform/confighooks/prebuild/01-swap.sh  configuration deployments
 #   .ebextensions/01-swap.config               writes this script and runs it from
@@ -16,28 +17,46 @@
 # before Elastic Beanstalk pulls and starts the container, and the installed
 # systemd unit recreates it at every reboot (hooks do not run on reboot).
 #
-# The binary comes from the source bundle, bin/swap-bootstrap-linux-amd64 or
-# bin/swap-bootstrap-linux-arm64 (hooks run with the working directory
-# /var/app/staging), or else is downloaded from SWAP_BOOTSTRAP_URL.
+# Where the binary comes from, first match wins:
+#  1. The source bundle being deployed, bin/swap-bootstrap-linux-amd64 or
+#     bin/swap-bootstrap-linux-arm64 (checked against the pin when one is set).
+#     As a hook it is read from the extracted bundle the hook itself came from.
+#     From .ebextensions `commands:` it is read out of the downloaded zip,
+#     because those commands run after the bundle is downloaded and before it
+#     is extracted ("Instance deployment workflow", AWS Elastic Beanstalk
+#     Developer Guide): /var/app/staging is then absent, or holds an earlier
+#     bundle. eb-engine.log shows where that zip is: "extracting
+#     /opt/elasticbeanstalk/deployment/app_source_bundle to /var/app/staging/"
+#     with /usr/bin/unzip, which is therefore present on every platform version.
+#  2. The release SWAP_BOOTSTRAP_VERSION (or SWAP_BOOTSTRAP_URL), downloaded and
+#     refused unless it matches the pin.
+#  3. On a configuration deployment with neither: the binary already installed.
 #
 # Swap settings: set SWAP_* environment properties on the environment
-# (SWAP_POLICY, SWAP_MAX, ...); this script reads them with Elastic Beanstalk's
-# get-config, because hooks do not get them in their environment. An export
-# below wins over an environment property.
+# (SWAP_POLICY, SWAP_MAX, ...). This script reads them with Elastic Beanstalk's
+# get-config, so it sees them the same way as a hook and from .ebextensions
+# `commands:`. An export below wins over an environment property.
 #
-# Output goes to /var/log/eb-hooks.log (.ebextensions: /var/log/eb-engine.log).
+# Each release carries a copy of this file with the version and both pins
+# filled in (swap-bootstrap-eb-01-swap.sh, and swap-bootstrap-eb-01-swap.config).
+#
+# Output goes to /var/log/eb-hooks.log (.ebextensions: /var/log/cfn-init-cmd.log).
 set -euo pipefail
 
 # ---- Settings: change these ---------------------------------------------------
-# Where to download the binary from when the bundle has no bin/ copy: the
-# location holding swap-bootstrap-linux-amd64 and -arm64 (scripts/build.sh's
-# dist/): https://..., http://..., s3://... (aws s3 cp; the instance profile
-# needs s3:GetObject) or file:///dir. Empty: only the bundled binary is used.
-SWAP_BOOTSTRAP_URL="${SWAP_BOOTSTRAP_URL:-}"
-# SHA-256 of each binary, from dist/SHA256SUMS. Required for a download;
-# a bundled binary is checked against it when it is set.
+# The release to download when the bundle has no bin/ copy, e.g. v1.0.0
+# (https://github.com/soundhub/swap-bootstrap/releases). Empty, with an empty
+# SWAP_BOOTSTRAP_URL: only the bundled (or installed) binary is used.
+SWAP_BOOTSTRAP_VERSION="${SWAP_BOOTSTRAP_VERSION:-}"
+# SHA-256 of swap-bootstrap-linux-amd64 and -arm64, from the release's
+# SHA256SUMS. Required for a download; a bundled binary is checked against it
+# when it is set.
 SWAP_BOOTSTRAP_SHA256_AMD64="${SWAP_BOOTSTRAP_SHA256_AMD64:-}"
 SWAP_BOOTSTRAP_SHA256_ARM64="${SWAP_BOOTSTRAP_SHA256_ARM64:-}"
+# Where to download from instead of the GitHub release: a location holding
+# swap-bootstrap-linux-amd64 and -arm64: https://..., http://..., s3://...
+# (aws s3 cp; the instance profile needs s3:GetObject) or file:///dir.
+SWAP_BOOTSTRAP_URL="${SWAP_BOOTSTRAP_URL:-}"
 
 # Swap settings, saved to /etc/default/swap-bootstrap and applied at every boot.
 # Unset, swap is 2 x RAM (policy ratio), at most 32 GiB.
@@ -50,6 +69,9 @@ SWAP_BOOTSTRAP_SHA256_ARM64="${SWAP_BOOTSTRAP_SHA256_ARM64:-}"
 # Environment properties read with get-config, when they are set.
 SWAP_BOOTSTRAP_EB_SETTINGS="${SWAP_BOOTSTRAP_EB_SETTINGS:-SWAP_POLICY SWAP_RATIO SWAP_SIZE SWAP_MIN SWAP_MAX SWAP_FILE SWAP_DISK_PERCENT SWAP_DISK_RESERVE SWAP_TOLERANCE SWAP_ALLOCATE SWAP_PRIORITY SWAP_SWAPPINESS SWAP_TAGS}"
 SWAP_BOOTSTRAP_EB_GET_CONFIG="${SWAP_BOOTSTRAP_EB_GET_CONFIG:-/opt/elasticbeanstalk/bin/get-config}"
+# Where the platform leaves the downloaded source bundle (a zip) before it
+# extracts it to /var/app/staging.
+SWAP_BOOTSTRAP_EB_SOURCE_BUNDLE="${SWAP_BOOTSTRAP_EB_SOURCE_BUNDLE:-/opt/elasticbeanstalk/deployment/app_source_bundle}"
 
 # For tests only: install into this directory instead of / (empty: the real root).
 SWAP_BOOTSTRAP_INSTALL_ROOT="${SWAP_BOOTSTRAP_INSTALL_ROOT:-}"
@@ -60,6 +82,10 @@ die() {
 	log "error: $*"
 	exit 1
 }
+bad_setting() {
+	log "error: $*; nothing was installed"
+	exit 2
+}
 
 case "$(uname -m)" in
 x86_64) arch=amd64 want=$SWAP_BOOTSTRAP_SHA256_AMD64 ;;
@@ -67,25 +93,30 @@ aarch64 | arm64) arch=arm64 want=$SWAP_BOOTSTRAP_SHA256_ARM64 ;;
 *) die "unsupported machine type $(uname -m): swap-bootstrap is built for x86_64 (amd64) and aarch64 (arm64) only" ;;
 esac
 want=$(printf '%s' "$want" | tr 'A-F' 'a-f')
+pin_var="SWAP_BOOTSTRAP_SHA256_${arch^^}"
 if [[ -n $want && ! $want =~ ^[0-9a-f]{64}$ ]]; then
-	die "SWAP_BOOTSTRAP_SHA256_${arch^^}=\"$want\" is not a SHA-256; set it from dist/SHA256SUMS"
+	bad_setting "$pin_var=\"$want\" is not a SHA-256 (64 hex digits); copy it from the release's SHA256SUMS"
 fi
+if [[ -n $SWAP_BOOTSTRAP_VERSION && ! $SWAP_BOOTSTRAP_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]]; then
+	bad_setting "SWAP_BOOTSTRAP_VERSION=\"$SWAP_BOOTSTRAP_VERSION\" is not a release tag; use one like v1.0.0"
+fi
+case "$SWAP_BOOTSTRAP_URL" in
+"" | https://* | http://* | s3://* | file://*) ;;
+*) bad_setting "SWAP_BOOTSTRAP_URL=\"$SWAP_BOOTSTRAP_URL\" must start with https://, http://, s3:// or file://" ;;
+esac
 
 name="swap-bootstrap-linux-${arch}"
-installed="${SWAP_BOOTSTRAP_INSTALL_ROOT%/}/usr/local/sbin/swap-bootstrap"
+root=$SWAP_BOOTSTRAP_INSTALL_ROOT
+sbin="${root%/}/usr/local/sbin"
+installed="$sbin/swap-bootstrap"
+# Downloads and bundle copies land in TMPDIR (checking them needs no exec); the
+# verified copy runs from a hidden file in the directory the binary is
+# installed to, which must allow executing anyway: CIS-hardened images mount
+# /tmp and /var/tmp noexec.
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/swap-bootstrap.XXXXXXXX")
-trap 'rm -rf -- "$tmpdir"' EXIT
+runner=""
+trap 'rm -rf -- "$tmpdir"; [[ -z $runner ]] || rm -f -- "$runner"' EXIT
 tmp="$tmpdir/$name"
-
-# Where the binary comes from: the bundle, else SWAP_BOOTSTRAP_URL.
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bundled=""
-for candidate in "$PWD/bin/$name" "$here/../../../bin/$name"; do
-	if [[ -f $candidate ]]; then
-		bundled=$candidate
-		break
-	fi
-done
 
 fetch() {
 	local src=$1
@@ -108,20 +139,49 @@ fetch() {
 	file://*)
 		cp -- "${src#file://}" "$tmp"
 		;;
-	*)
-		die "SWAP_BOOTSTRAP_URL=\"$SWAP_BOOTSTRAP_URL\" must start with https://, http://, s3:// or file://"
-		;;
 	esac
 }
 
-if [[ -n $bundled ]]; then
-	log "using the bundled binary $bundled"
-	cp -- "$bundled" "$tmp"
-	src=$bundled
-elif [[ -n $SWAP_BOOTSTRAP_URL ]]; then
-	[[ -n $want ]] || die "SWAP_BOOTSTRAP_SHA256_${arch^^} is empty; a downloaded binary must be pinned: set it from dist/SHA256SUMS"
-	src="${SWAP_BOOTSTRAP_URL%/}/$name"
-	log "downloading $src"
+# The bundle being deployed. As a hook this script sits in
+# <bundle>/.platform/(config)hooks/prebuild/ of the extracted bundle; anywhere
+# else (/opt/swap-bootstrap/, written by .ebextensions) it runs before the
+# extraction and reads the downloaded zip.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=""
+case "$here" in
+*/.platform/hooks/* | */.platform/confighooks/*)
+	bundle=${here%/.platform/*}
+	if [[ -f $bundle/bin/$name ]]; then
+		log "using the bundled binary $bundle/bin/$name"
+		cp -- "$bundle/bin/$name" "$tmp"
+		src=$bundle/bin/$name
+	fi
+	;;
+*)
+	zip=$SWAP_BOOTSTRAP_EB_SOURCE_BUNDLE
+	if [[ ! -f $zip ]]; then
+		log "no downloaded source bundle at $zip"
+	elif ! command -v unzip >/dev/null; then
+		log "unzip is not installed; cannot look for bin/$name in the source bundle $zip"
+	# A Docker source bundle may also be a bare Dockerrun.aws.json or
+	# docker-compose.yml rather than a zip: then there is nothing to list.
+	# (The listing goes through a variable: grep -q exiting early would make
+	# unzip die of SIGPIPE, which pipefail reports as "not found".)
+	elif listing=$(unzip -Z1 "$zip" 2>/dev/null) && grep -qxF "bin/$name" <<<"$listing"; then
+		log "using bin/$name from the source bundle being deployed, $zip"
+		unzip -p "$zip" "bin/$name" >"$tmp" || die "could not read bin/$name from $zip"
+		src="$zip:bin/$name"
+	fi
+	;;
+esac
+
+if [[ -n $src ]]; then
+	:
+elif [[ -n $SWAP_BOOTSTRAP_VERSION || -n $SWAP_BOOTSTRAP_URL ]]; then
+	[[ -n $want ]] || bad_setting "$pin_var is empty; a downloaded binary must be pinned: set it to the SHA-256 of $name from the release's SHA256SUMS"
+	base=${SWAP_BOOTSTRAP_URL:-https://github.com/soundhub/swap-bootstrap/releases/download/$SWAP_BOOTSTRAP_VERSION}
+	src="${base%/}/$name"
+	log "downloading ${SWAP_BOOTSTRAP_VERSION:-swap-bootstrap} from $src"
 	for attempt in 1 2 3 4 5; do
 		if fetch "$src"; then
 			break
@@ -133,22 +193,26 @@ elif [[ -n $SWAP_BOOTSTRAP_URL ]]; then
 elif [[ -x $installed ]]; then
 	# A configuration deployment of a bundle without bin/: refresh the settings
 	# with the binary already installed.
-	log "no bin/$name in the bundle and no SWAP_BOOTSTRAP_URL; using the installed $installed"
+	log "no bin/$name in the bundle and no SWAP_BOOTSTRAP_VERSION or SWAP_BOOTSTRAP_URL; using the installed $installed"
 	cp -- "$installed" "$tmp"
 	src=$installed
 	want=""
 else
-	die "no bin/$name in the source bundle ($PWD) and SWAP_BOOTSTRAP_URL is empty; add the binary to the bundle or set SWAP_BOOTSTRAP_URL at the top of this script"
+	bad_setting "no bin/$name in the source bundle and SWAP_BOOTSTRAP_VERSION and SWAP_BOOTSTRAP_URL are empty; add the binary to the bundle's bin/ or set SWAP_BOOTSTRAP_VERSION (and $pin_var) at the top of this script"
 fi
 
 if [[ -n $want ]]; then
 	if ! printf '%s  %s\n' "$want" "$tmp" | sha256sum --check --status; then
 		got=$(sha256sum "$tmp" | cut -d' ' -f1)
-		die "checksum mismatch for $src: SHA-256 is $got, expected $want; refusing to run it, nothing was installed"
+		die "checksum mismatch for $src: SHA-256 is $got, $pin_var expects $want; refusing to run it, nothing was installed"
 	fi
 	log "checksum verified: $want"
 fi
-chmod 0755 "$tmp"
+
+mkdir -p -- "$sbin"
+runner=$(mktemp "$sbin/.swap-bootstrap-installer.XXXXXXXX")
+cp -- "$tmp" "$runner"
+chmod 0755 "$runner"
 
 # Environment properties from the Elastic Beanstalk console or `eb setenv`.
 if [[ -x $SWAP_BOOTSTRAP_EB_GET_CONFIG ]]; then
@@ -161,8 +225,8 @@ if [[ -x $SWAP_BOOTSTRAP_EB_GET_CONFIG ]]; then
 fi
 
 args=(install --now)
-if [[ -n $SWAP_BOOTSTRAP_INSTALL_ROOT ]]; then
-	args+=(--root "$SWAP_BOOTSTRAP_INSTALL_ROOT")
+if [[ -n $root ]]; then
+	args+=(--root "$root")
 fi
 log "running $name ${args[*]}"
 # The installer's own SWAP_BOOTSTRAP_* variables are not swap settings: keep
@@ -172,5 +236,5 @@ for v in $(compgen -e); do
 	[[ $v != SWAP_BOOTSTRAP_* ]] || unset_args+=(-u "$v")
 done
 # (The ${a[@]+...} form: bash 4.2 on Amazon Linux 2 calls an empty array unbound.)
-env ${unset_args[@]+"${unset_args[@]}"} "$tmp" "${args[@]}"
+env ${unset_args[@]+"${unset_args[@]}"} "$runner" "${args[@]}"
 log "done"
