@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
@@ -53,6 +54,11 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		RAM: d.Memory, PageSize: o.PageSize, Disk: d.Budget})
 	d.Reasons = size.Reasons
 	d.Warnings = append(d.Warnings, size.Warnings...)
+	var small *sizing.TooSmallError
+	if errors.As(err, &small) {
+		// Bad configuration, exit 2: a tiny result must never mean no swap.
+		return d, swap.Plan{}, &config.Error{Problems: []string{small.Error()}}
+	}
 	if err != nil {
 		return d, swap.Plan{}, err
 	}

@@ -244,3 +244,15 @@ func TestDecideRemove(t *testing.T) {
 		t.Errorf("a file that is not a swap area: %v", err)
 	}
 }
+
+// TestDecideTooSmall: a policy result below the smallest swap area is bad
+// configuration (exit 2), and the plan is empty: never "no swap".
+func TestDecideTooSmall(t *testing.T) {
+	o := withFile(machine(), 2*gib, true)
+	o.Mem.MemTotal = 1 * mib // a tiny MemTotal: ratio 0.01 gives 10 KiB
+	_, p, err := Decide(cfg(t, "SWAP_RATIO=0.01", "SWAP_IMDS=off"), Facts{}, o)
+	var cerr *config.Error
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "below the smallest swap area, 40 KiB") || len(p.Actions) != 0 {
+		t.Errorf("error %v, plan %q", err, kinds(p))
+	}
+}

@@ -32,7 +32,7 @@ const Prefix = "SWAP"
 // reported together with the variable's name.
 type Env struct {
 	Policy      string `envconfig:"SWAP_POLICY" default:"ratio" desc:"sizing policy: ratio, aws, redhat, ubuntu, cloud-init, fixed, off"`
-	Ratio       string `envconfig:"SWAP_RATIO" default:"2" desc:"RAM multiplier for the ratio policy (> 0, ≤ 16)"`
+	Ratio       string `envconfig:"SWAP_RATIO" default:"2" desc:"RAM multiplier for the ratio policy (0.01 to 16)"`
 	Size        string `envconfig:"SWAP_SIZE" desc:"absolute swap size (e.g. 2048, 2G, 1.5GiB); setting it means the fixed policy"`
 	Min         string `envconfig:"SWAP_MIN" desc:"smallest acceptable swapfile; below it nothing is created and the run fails"`
 	Max         string `envconfig:"SWAP_MAX" default:"32G" desc:"largest swapfile the policy may ask for"`
@@ -78,6 +78,9 @@ type Config struct {
 	LogFormat    string
 	LockFile     string
 	LockTimeout  time.Duration
+	// PageSize is the running kernel's page size: a swap area has at least
+	// ten pages (sizing.MinSize), so every size is checked against it.
+	PageSize int64
 	// Sources says where each sizing value came from: "default", the
 	// variable's name, or "tag swap-bootstrap:…".
 	Sources map[string]string
@@ -116,11 +119,11 @@ var rows = []row{
 	{"SWAP_POLICY", func(v string, c *Config) (err error) { c.Policy, err = sizing.ParsePolicy(v); return err }},
 	{"SWAP_RATIO", func(v string, c *Config) (err error) { c.Ratio, err = ParseRatio(v); return err }},
 	{"SWAP_SIZE", func(v string, c *Config) (err error) {
-		c.Size, err = parseSwapSize(v, "use SWAP_POLICY=off")
+		c.Size, err = parseSwapSize(v, c.PageSize, "use SWAP_POLICY=off")
 		return err
 	}},
 	{"SWAP_MIN", func(v string, c *Config) (err error) { c.Min, err = parseSize(v, true); return err }},
-	{"SWAP_MAX", func(v string, c *Config) (err error) { c.Max, err = parseSize(v, false); return err }},
+	{"SWAP_MAX", func(v string, c *Config) (err error) { c.Max, err = parseCap(v, c.PageSize); return err }},
 	{"SWAP_FILE", func(v string, c *Config) (err error) { c.File, err = parsePath(v); return err }},
 	{"SWAP_DISK_PERCENT", func(v string, c *Config) (err error) { c.DiskPercent, err = parsePercent(v); return err }},
 	{"SWAP_DISK_RESERVE", func(v string, c *Config) (err error) { c.DiskReserve, err = parseSize(v, true); return err }},
@@ -170,14 +173,15 @@ func Load() (Config, error) {
 	for _, v := range Vars() {
 		_, set[v.Name] = os.LookupEnv(v.Name)
 	}
-	return parse(env, set, os.Environ())
+	return parse(env, set, os.Environ(), int64(os.Getpagesize()))
 }
 
 // parse validates what envconfig read: set says which variables the
 // environment set (the rest hold their defaults), environ is the whole
-// environment, searched for unknown SWAP_* variables.
-func parse(env Env, set map[string]bool, environ []string) (Config, error) {
-	c := Config{Priority: -1, Swappiness: -1, Sources: map[string]string{}}
+// environment, searched for unknown SWAP_* variables, and pageSize is the
+// kernel's.
+func parse(env Env, set map[string]bool, environ []string, pageSize int64) (Config, error) {
+	c := Config{Priority: -1, Swappiness: -1, PageSize: pageSize, Sources: map[string]string{}}
 	var problems []string
 	bad := func(name, val, format string, a ...any) {
 		problems = append(problems, fmt.Sprintf("%s=%q: %s", name, val, fmt.Sprintf(format, a...)))
@@ -257,8 +261,9 @@ func parseSize(v string, allowZero bool) (int64, error) {
 }
 
 // parseSwapSize reads SWAP_SIZE and the size tag; off says how to ask for
-// no swap instead.
-func parseSwapSize(v, off string) (int64, error) {
+// no swap instead. A size below the kernel's minimum swap area is refused:
+// it must never round down to "no swap".
+func parseSwapSize(v string, pageSize int64, off string) (int64, error) {
 	b, err := sizing.ParseSize(v)
 	if err != nil {
 		return 0, err
@@ -266,14 +271,43 @@ func parseSwapSize(v, off string) (int64, error) {
 	if b == 0 {
 		return 0, fmt.Errorf("must be more than 0; for no swap %s", off)
 	}
+	if err := atLeastMin(b, pageSize); err != nil {
+		return 0, fmt.Errorf("%w; for no swap %s", err, off)
+	}
 	return b, nil
 }
 
-// ParseRatio reads a RAM multiplier: a number above 0 and at most 16.
+// parseCap reads SWAP_MAX and the max tag: more than the minimum swap area.
+func parseCap(v string, pageSize int64) (int64, error) {
+	b, err := parseSize(v, false)
+	if err == nil {
+		err = atLeastMin(b, pageSize)
+	}
+	return b, err
+}
+
+// atLeastMin refuses a size below the smallest swap area the kernel takes.
+func atLeastMin(b, pageSize int64) error {
+	if min := sizing.MinSize(pageSize); b < min {
+		return fmt.Errorf("%s is below the smallest swap area, %s (10 pages of %s); use at least %s",
+			sizing.FormatSize(b), sizing.FormatSize(min), sizing.FormatSize(pageSize), sizing.FormatSize(min))
+	}
+	return nil
+}
+
+// Ratio bounds. The lower one keeps RAM × ratio above the smallest swap
+// area even on the smallest instances (0.01 × 512 MiB = 5 MiB), so a ratio
+// can never round down to no swap.
+const (
+	minRatio = 0.01
+	maxRatio = 16
+)
+
+// ParseRatio reads a RAM multiplier from 0.01 to 16.
 func ParseRatio(s string) (float64, error) {
 	r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(r) || r <= 0 || r > 16 {
-		return 0, fmt.Errorf("not a ratio above 0 and at most 16; e.g. 2 or 1.5")
+	if err != nil || math.IsNaN(r) || r < minRatio || r > maxRatio {
+		return 0, fmt.Errorf("not a ratio from %g to %g; e.g. 2 or 1.5 (for no swap use the policy off)", float64(minRatio), float64(maxRatio))
 	}
 	return r, nil
 }

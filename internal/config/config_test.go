@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{Policy: sizing.PolicyRatio, Ratio: 2, Max: 32 * gib, File: "/var/swapfile", DiskPercent: 50,
 		DiskReserve: gib, Tolerance: sizing.Tolerance{Fraction: 0.05}, Priority: -1, Swappiness: -1,
 		SysctlFile: "/etc/sysctl.d/90-swap-bootstrap.conf", Persist: true, Fstab: "/etc/fstab", IMDS: "auto",
-		IMDSTimeout: 3 * time.Second, LogFormat: "text", LockFile: "/run/swap-bootstrap.lock", LockTimeout: time.Minute,
+		IMDSTimeout: 3 * time.Second, LogFormat: "text", LockFile: "/run/swap-bootstrap.lock", LockTimeout: time.Minute, PageSize: int64(os.Getpagesize()),
 		Sources: map[string]string{"policy": "default", "ratio": "default", "max": "default"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults\n%+v\nwant\n%+v", c, want)
@@ -69,8 +70,8 @@ func TestVariables(t *testing.T) {
 		{"SWAP_POLICY=", nil, `SWAP_POLICY="": empty; unset it to use the default (ratio), or give a value`},
 
 		{"SWAP_RATIO=16", func(c Config) bool { return c.Ratio == 16 && c.Sources["ratio"] == "SWAP_RATIO" }, ""},
-		{"SWAP_RATIO=0.001", func(c Config) bool { return c.Ratio == 0.001 }, ""},
-		{"SWAP_RATIO=16.001", nil, `SWAP_RATIO="16.001": not a ratio above 0 and at most 16`},
+		{"SWAP_RATIO=0.01", func(c Config) bool { return c.Ratio == 0.01 }, ""},
+		{"SWAP_RATIO=16.001", nil, `SWAP_RATIO="16.001": not a ratio from 0.01 to 16`},
 		{"SWAP_RATIO=0", nil, `SWAP_RATIO="0": not a ratio`},
 		{"SWAP_RATIO=-1", nil, `SWAP_RATIO="-1"`},
 		{"SWAP_RATIO=NaN", nil, `SWAP_RATIO="NaN"`},

@@ -51,7 +51,7 @@ func WithTags(c Config, tags map[string]string) (Config, []string) {
 		}
 	}
 	if v, ok := value(TagSize); ok {
-		b, err := parseSwapSize(v, "tag "+TagPolicy+"=off")
+		b, err := parseSwapSize(v, c.PageSize, "tag "+TagPolicy+"=off")
 		switch {
 		case err != nil:
 			invalid(TagSize, tags[TagSize], err)
@@ -75,7 +75,7 @@ func WithTags(c Config, tags map[string]string) (Config, []string) {
 		}
 	}
 	if v, ok := value(TagMax); ok {
-		b, err := parseSize(v, false)
+		b, err := parseCap(v, c.PageSize)
 		switch {
 		case err != nil:
 			invalid(TagMax, tags[TagMax], err)

@@ -150,6 +150,18 @@ func (e *ShortfallError) Error() string {
 		FormatSize(e.Need), FormatSize(e.Limit), e.Budget)
 }
 
+// TooSmallError means the policy's size, after SWAP_MIN/SWAP_MAX, is below
+// the smallest swap area: bad configuration, never "no swap".
+type TooSmallError struct {
+	Size, Min int64
+	Reasons   []string
+}
+
+func (e *TooSmallError) Error() string {
+	return fmt.Sprintf("%s gives %s, which is below the smallest swap area, %s (ten pages); set SWAP_MIN to %s or more, or SWAP_POLICY=off for no swap",
+		strings.Join(e.Reasons, ", "), FormatSize(e.Size), FormatSize(e.Min), FormatSize(e.Min))
+}
+
 // Decide applies the policy, then SWAP_MIN/SWAP_MAX, then the disk budget.
 func Decide(in Input) (Decision, error) {
 	var d Decision
@@ -168,6 +180,9 @@ func Decide(in Input) (Decision, error) {
 		d.Reasons = append(d.Reasons, "capped at SWAP_MAX "+FormatSize(in.Max))
 	}
 	d.Wanted = want
+	if want < MinSize(in.PageSize) {
+		return d, &TooSmallError{Size: want, Min: MinSize(in.PageSize), Reasons: d.Reasons}
+	}
 	size := roundDown(want, in.PageSize)
 
 	floor := max(in.Min, MinSize(in.PageSize))

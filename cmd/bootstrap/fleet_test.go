@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/soundhub/swap-bootstrap/internal/imds/imdstest"
+	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
+)
+
+// The tests of this file prove the "fleet-safe" guarantees (issue 10): no
+// input deletes, clobbers or flaps.
+
+// activeFile makes a 64 MiB swapfile with apply and returns its
+// environment, inode and fstab bytes, to check nothing changed later.
+func activeFile(t *testing.T, dir string) ([]string, uint64, []byte) {
+	t.Helper()
+	e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M")
+	mustRun(t, e)
+	ino, _ := inode(t, get(e, "SWAP_FILE"))
+	fstab, _ := os.ReadFile(get(e, "SWAP_FSTAB"))
+	return e, ino, fstab
+}
+
+func assertUntouched(t *testing.T, e []string, ino uint64, fstab []byte) {
+	t.Helper()
+	assertOneActiveFile(t, e, 64*mib)
+	if i, _ := inode(t, get(e, "SWAP_FILE")); i != ino {
+		t.Error("the swapfile was replaced")
+	}
+	if b, _ := os.ReadFile(get(e, "SWAP_FSTAB")); !bytes.Equal(b, fstab) {
+		t.Errorf("fstab changed:\n%s", b)
+	}
+}
+
+// TestTinySizesNeverRemove (item 1): a size, cap or ratio below the smallest
+// swap area exits 2 naming the variable and leaves the active swapfile and
+// its fstab line alone; as an instance tag it is ignored with an error line.
+func TestTinySizesNeverRemove(t *testing.T) {
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
+	e, ino, fstab := activeFile(t, dir)
+	for _, kv := range []string{"SWAP_SIZE=1K", "SWAP_SIZE=0.001", "SWAP_SIZE=100B", "SWAP_SIZE=20K", "SWAP_MAX=1K", "SWAP_RATIO=0.0000000001"} {
+		t.Run(kv, func(t *testing.T) {
+			run := override(e, kv)
+			if !strings.HasPrefix(kv, "SWAP_SIZE=") {
+				run = without(run, "SWAP_SIZE") // the ratio policy, so SWAP_MAX/SWAP_RATIO apply
+			}
+			r := runBin(t, run, "apply")
+			name, _, _ := strings.Cut(kv, "=")
+			if r.code != 2 || !strings.Contains(r.stderr, name+"=") || !strings.Contains(r.stderr, "nothing was changed") {
+				t.Errorf("exit %d\n%s", r.code, r.stderr)
+			}
+			assertUntouched(t, e, ino, fstab)
+		})
+	}
+	for _, tag := range []string{"swap-bootstrap:size=1K", "swap-bootstrap:max=0.001"} {
+		t.Run(tag, func(t *testing.T) {
+			k, v, _ := strings.Cut(tag, "=")
+			endpoint := imdstest.StartEmulator(t, imdstest.EmulatorConfig{InstanceType: "t3.micro", Tags: map[string]string{k: v}})
+			run := override(e, "SWAP_IMDS=auto", "AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT="+endpoint, "SWAP_TAGS=true")
+			r := runBin(t, run, "apply")
+			if r.code != 0 || !strings.Contains(r.stderr, "level=ERROR") || !strings.Contains(r.stderr, k+`=\"`+v+`\" ignored`) {
+				t.Errorf("exit %d\n%s", r.code, r.stderr)
+			}
+			assertUntouched(t, e, ino, fstab)
+		})
+	}
+}
+
+// without drops NAME from e.
+func without(e []string, name string) []string {
+	var out []string
+	for _, p := range e {
+		if !strings.HasPrefix(p, name+"=") {
+			out = append(out, p)
+		}
+	}
+	return out
+}

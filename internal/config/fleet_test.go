@@ -1,0 +1,56 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/soundhub/swap-bootstrap/internal/sizing"
+)
+
+// TestSizesBelowTheSwapMinimum: a size, cap or ratio that would give less
+// than the kernel's 10-page minimum is bad configuration, never "off"
+// (issue 10, item 1). Only SWAP_POLICY=off asks for no swap.
+func TestSizesBelowTheSwapMinimum(t *testing.T) {
+	for _, kv := range []string{"SWAP_SIZE=1K", "SWAP_SIZE=0.001", "SWAP_SIZE=100B", "SWAP_SIZE=20K", "SWAP_SIZE=39K",
+		"SWAP_MAX=1K", "SWAP_MAX=0.001", "SWAP_RATIO=0.0000000001", "SWAP_RATIO=0.009"} {
+		t.Run(kv, func(t *testing.T) {
+			name, val, _ := strings.Cut(kv, "=")
+			_, err := load(t, kv)
+			cerr, _ := err.(*Error)
+			if cerr == nil || len(cerr.Problems) != 1 || !strings.HasPrefix(cerr.Problems[0], name+`="`+val+`": `) {
+				t.Fatalf("error %v, want one problem naming %s", err, name)
+			}
+		})
+	}
+	// On 4 KiB pages the minimum is 40 KiB: exactly that is a valid size.
+	c, err := parse(Env{Size: "40K", Max: "32G", Ratio: "2"}, map[string]bool{"SWAP_SIZE": true}, nil, 4096)
+	if err != nil || c.Size != 40*sizing.KiB {
+		t.Errorf("40K on 4 KiB pages: %v %+v", err, c)
+	}
+	// On 64 KiB pages (arm64) it is 640 KiB.
+	_, err = parse(Env{Size: "600K", Max: "32G", Ratio: "2"}, map[string]bool{"SWAP_SIZE": true}, nil, 64*1024)
+	if err == nil || !strings.Contains(err.Error(), "640 KiB") {
+		t.Errorf("600K on 64 KiB pages: %v", err)
+	}
+	if _, err := load(t, "SWAP_RATIO=0.01"); err != nil {
+		t.Errorf("ratio 0.01: %v", err)
+	}
+}
+
+// TestTagsBelowTheSwapMinimum: the same values as tags are invalid tags,
+// ignored with a message; the variables' values stand.
+func TestTagsBelowTheSwapMinimum(t *testing.T) {
+	base, err := load(t, "SWAP_MAX=8G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tag, val := range map[string]string{TagSize: "1K", TagMax: "0.001", TagRatio: "0.0000001"} {
+		c, problems := WithTags(base, map[string]string{tag: val})
+		if len(problems) != 1 || !strings.Contains(problems[0], "instance tag "+tag+`="`+val+`" ignored`) {
+			t.Errorf("%s=%s: problems %q", tag, val, problems)
+		}
+		if c.Policy != sizing.PolicyRatio || c.Size != 0 || c.Max != 8*sizing.GiB || c.Ratio != 2 {
+			t.Errorf("%s=%s changed the config: %+v", tag, val, c)
+		}
+	}
+}
