@@ -83,10 +83,7 @@ func TestReleaseURL(t *testing.T) {
 			if got := strings.TrimSpace(string(urls)); got != want {
 				t.Errorf("downloaded %q, want %q", got, want)
 			}
-			got := readFakeRun(t, rec)
-			if !slices.Equal(got.args[1:3], []string{"install", "--now"}) {
-				t.Errorf("binary run with %q, want install --now", got.args[1:])
-			}
+			got := installRun(t, rec, s.root)
 			for k := range got.env {
 				if strings.HasPrefix(k, "SWAP_BOOTSTRAP_") {
 					t.Errorf("%s reached the binary; install would save it", k)

@@ -80,3 +80,32 @@ func without(e []string, name string) []string {
 	}
 	return out
 }
+
+// TestRootScopesEverything (item 2): with --root, uninstall touches nothing
+// of the running machine, and install --now is a usage error.
+func TestRootScopesEverything(t *testing.T) {
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
+	e, ino, fstab := activeFile(t, dir)
+	root := t.TempDir()
+	r := runBin(t, e, "install", "--root", root)
+	if r.code != 0 {
+		t.Fatalf("install --root: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runBin(t, e, "uninstall", "--root", root)
+	if r.code != 0 || !strings.Contains(r.stderr, "not touched") {
+		t.Errorf("uninstall --root: exit %d\n%s", r.code, r.stderr)
+	}
+	assertUntouched(t, e, ino, fstab)
+	if entries, _ := os.ReadDir(filepath.Join(root, "usr/local/sbin")); len(entries) != 0 {
+		t.Errorf("uninstall --root left %v", entries)
+	}
+
+	r = runBin(t, override(e, "SWAP_SIZE=128M"), "install", "--root", root, "--now")
+	if r.code != 2 || !strings.Contains(r.stderr, "--now") || !strings.Contains(r.stderr, "--root") {
+		t.Errorf("install --root --now: exit %d\n%s", r.code, r.stderr)
+	}
+	assertUntouched(t, e, ino, fstab)
+	if _, err := os.Stat(filepath.Join(root, "usr/local/sbin/swap-bootstrap")); !os.IsNotExist(err) {
+		t.Errorf("install --root --now installed anyway: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -92,6 +93,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "swap-bootstrap %s: unexpected argument %q; run `swap-bootstrap help`\n", cmd, fs.Arg(0))
 		return exitConfig
 	}
+	if o.now && otherRoot(o.root) {
+		fmt.Fprintf(stderr, "swap-bootstrap install: --now applies to the running machine, --root %s installs into another system; "+
+			"drop --now (the unit applies at that system's next boot) or run apply on that system\n", o.root)
+		return exitConfig
+	}
 	switch cmd {
 	case "help":
 		return written(usage(stdout), stderr)
@@ -157,7 +163,10 @@ func doInstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o opti
 }
 
 func doUninstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o options) error {
-	if !o.keepSwap {
+	if otherRoot(o.root) {
+		// The swapfile belongs to the system in o.root, not to this one.
+		deps.Log.Info("--root: swap is not touched, neither here nor in the root; run `swap-bootstrap remove` on that system to take its swapfile away", "root", o.root)
+	} else if !o.keepSwap {
 		if _, err := bootstrap.Remove(ctx, c, deps); err != nil {
 			return err
 		}
@@ -165,6 +174,9 @@ func doUninstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o op
 	_, err := install.Uninstall(install.Options{Root: o.root, Logger: deps.Log})
 	return err
 }
+
+// otherRoot reports whether --root names another system than the running one.
+func otherRoot(root string) bool { return root != "" && filepath.Clean(root) != "/" }
 
 // fail prints err and maps it to an exit code: 2 for configuration that
 // cannot work (nothing was touched), 1 for everything else.

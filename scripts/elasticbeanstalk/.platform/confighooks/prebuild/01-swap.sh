@@ -226,7 +226,9 @@ fi
 
 args=(install --now)
 if [[ -n $root ]]; then
-	args+=(--root "$root")
+	# --root scopes install to that tree and cannot be combined with --now:
+	# the swapfile is then made by a separate apply, as --now would.
+	args=(install --root "$root")
 fi
 log "running $name ${args[*]}"
 # The installer's own SWAP_BOOTSTRAP_* variables are not swap settings: keep
@@ -237,4 +239,7 @@ for v in $(compgen -e); do
 done
 # (The ${a[@]+...} form: bash 4.2 on Amazon Linux 2 calls an empty array unbound.)
 env ${unset_args[@]+"${unset_args[@]}"} "$runner" "${args[@]}"
+if [[ -n $root ]]; then
+	env ${unset_args[@]+"${unset_args[@]}"} "$runner" apply
+fi
 log "done"
