@@ -70,7 +70,7 @@ func TestConcurrentApply(t *testing.T) {
 	pid, resume := pause(t, e, "locked")
 
 	r := runBin(t, override(e, "SWAP_LOCK_TIMEOUT=300ms"))
-	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("another swap-bootstrap run (pid %d) holds", pid)) {
+	if r.code != 1 || !strings.Contains(r.stderr, "another swap-bootstrap run holds") || !strings.Contains(r.stderr, fmt.Sprintf(": pid %d (", pid)) {
 		t.Errorf("impatient second run: exit %d\n%s", r.code, r.stderr)
 	}
 	waiter := exec.Command(bin, "apply")

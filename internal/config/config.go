@@ -227,6 +227,16 @@ func parse(env Env, set map[string]bool, environ []string, pageSize int64) (Conf
 	if c.Min > 0 && c.Max > 0 && c.Min > c.Max {
 		bad("SWAP_MIN", env.Min, "is larger than SWAP_MAX=%s; lower SWAP_MIN or raise SWAP_MAX", env.Max)
 	}
+	// One file for two jobs would clobber it: the lock on the swapfile, the
+	// sysctl settings written over fstab.
+	files := []struct{ name, path string }{{"SWAP_FILE", c.File}, {"SWAP_FSTAB", c.Fstab}, {"SWAP_SYSCTL_FILE", c.SysctlFile}, {"SWAP_LOCK_FILE", c.LockFile}}
+	for i, a := range files {
+		for _, b := range files[i+1:] {
+			if a.path != "" && a.path == b.path {
+				bad(b.name, b.path, "is also %s; SWAP_FILE, SWAP_FSTAB, SWAP_SYSCTL_FILE and SWAP_LOCK_FILE must differ: give %s its own path", a.name, b.name)
+			}
+		}
+	}
 
 	known := map[string]bool{}
 	for _, v := range Vars() {

@@ -54,3 +54,22 @@ func TestTagsBelowTheSwapMinimum(t *testing.T) {
 		}
 	}
 }
+
+// TestPathsMustDiffer (issue 10, item 3): the four files swap-bootstrap
+// writes or locks are distinct, or it is bad configuration naming both.
+func TestPathsMustDiffer(t *testing.T) {
+	for _, c := range []struct{ env []string }{
+		{[]string{"SWAP_LOCK_FILE=/var/swapfile"}},
+		{[]string{"SWAP_FSTAB=/etc/sysctl.d/90-swap-bootstrap.conf"}},
+		{[]string{"SWAP_SYSCTL_FILE=/tmp/x", "SWAP_LOCK_FILE=/tmp/x"}},
+		{[]string{"SWAP_FILE=/etc/fstab"}},
+	} {
+		t.Run(strings.Join(c.env, " "), func(t *testing.T) {
+			_, err := load(t, c.env...)
+			name, _, _ := strings.Cut(c.env[len(c.env)-1], "=")
+			if err == nil || !strings.Contains(err.Error(), name) || strings.Count(err.Error(), "SWAP_") < 2 || !strings.Contains(err.Error(), "must differ") {
+				t.Errorf("error %v", err)
+			}
+		})
+	}
+}
