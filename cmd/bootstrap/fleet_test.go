@@ -109,3 +109,41 @@ func TestRootScopesEverything(t *testing.T) {
 		t.Errorf("install --root --now installed anyway: %v", err)
 	}
 }
+
+// TestSharedAndLinkedFiles (items 4 and 5): SWAP_SYSCTL_FILE pointed at a
+// file with other settings keeps them, and fstab and the sysctl file reached
+// through symlinks are edited at their targets, the links kept.
+func TestSharedAndLinkedFiles(t *testing.T) {
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
+	etc := t.TempDir()
+	os.MkdirAll(filepath.Join(etc, "sysctl.d"), 0o755)
+	conf := filepath.Join(etc, "sysctl.conf")
+	const others = "# /etc/sysctl.conf\nnet.ipv4.ip_forward = 1\nkernel.panic=10\n"
+	os.WriteFile(conf, []byte(others), 0o644)
+	os.Symlink("../sysctl.conf", filepath.Join(etc, "sysctl.d", "99-sysctl.conf"))
+	realFstab := filepath.Join(etc, "fstab.real")
+	os.WriteFile(realFstab, []byte("UUID=x / ext4 defaults 0 1\n"), 0o644)
+	os.Symlink(realFstab, filepath.Join(etc, "fstab"))
+
+	was, _ := os.ReadFile("/proc/sys/vm/swappiness")
+	t.Cleanup(func() { os.WriteFile("/proc/sys/vm/swappiness", was, 0o644) })
+	e := override(env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M", "SWAP_SWAPPINESS=7"),
+		"SWAP_SYSCTL_FILE="+filepath.Join(etc, "sysctl.d", "99-sysctl.conf"), "SWAP_FSTAB="+filepath.Join(etc, "fstab"))
+	mustRun(t, e)
+	mustRun(t, e) // and a second run changes nothing more
+	b, _ := os.ReadFile(conf)
+	if !strings.HasPrefix(string(b), others) || !strings.HasSuffix(string(b), "vm.swappiness = 7\n") || strings.Count(string(b), "\nvm.swappiness = ") != 1 {
+		t.Errorf("sysctl.conf:\n%s", b)
+	}
+	for _, link := range []string{filepath.Join(etc, "sysctl.d", "99-sysctl.conf"), filepath.Join(etc, "fstab")} {
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symlink: %v", link, err)
+		}
+	}
+	if b, _ := os.ReadFile(realFstab); !strings.HasPrefix(string(b), "UUID=x / ext4 defaults 0 1\n") || !strings.Contains(string(b), filepath.Join(dir, "swapfile")+" none swap sw,nofail 0 0\n") {
+		t.Errorf("fstab target:\n%s", b)
+	}
+	if v, _ := os.ReadFile("/proc/sys/vm/swappiness"); strings.TrimSpace(string(v)) != "7" {
+		t.Errorf("vm.swappiness is %s", v)
+	}
+}

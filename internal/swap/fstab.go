@@ -71,12 +71,18 @@ func SetFstabEntry(fstab []byte, path, line string) []byte {
 		}
 	}
 	if !placed {
-		if n := len(out); n > 0 && !strings.HasSuffix(out[n-1], "\n") {
-			out[n-1] = strings.TrimSuffix(out[n-1], "\r") + eol
-		}
-		out = append(out, fstabMarker+eol, line+eol)
+		out = appendLines(out, eol, fstabMarker+eol, line+eol)
 	}
 	return []byte(strings.Join(out, ""))
+}
+
+// appendLines appends add to lines, first ending a last line that has no
+// terminator, so nothing is glued to it.
+func appendLines(lines []string, eol string, add ...string) []string {
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] = strings.TrimSuffix(lines[n-1], "\r") + eol
+	}
+	return append(lines, add...)
 }
 
 // RemoveFstabEntry drops every entry for path and our marker comments.

@@ -478,8 +478,14 @@ func (k *Kernel) FixOwnerMode(path string) error {
 }
 
 // WriteFile implements System: a temp file beside path, fsync, rename, fsync
-// the directory. An existing file's mode is kept.
+// the directory. An existing file's mode is kept. When path is a symlink
+// (Debian's /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf, an fstab kept
+// elsewhere), its target is replaced and the link stays.
 func (k *Kernel) WriteFile(path string, data []byte, perm os.FileMode) error {
+	path, err := linkTarget(path)
+	if err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
 	dirfd, err := openDir(filepath.Dir(path))
 	if err != nil {
 		return err
@@ -516,6 +522,34 @@ func (k *Kernel) WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
 	return unix.Fsync(dirfd)
+}
+
+// linkTarget follows symlinks at path (and in its directory) to the file
+// they lead to, which need not exist yet. A path that is no symlink is
+// returned as it is.
+func linkTarget(path string) (string, error) {
+	for range 40 { // the kernel's own limit on nested links
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Mode()&fs.ModeSymlink == 0 {
+			dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+			if err != nil {
+				return path, err
+			}
+			return filepath.Join(dir, filepath.Base(path)), nil
+		}
+		if err != nil {
+			return path, err
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return path, err
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return path, unix.ELOOP
 }
 
 // SetSwappiness implements System.

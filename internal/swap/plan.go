@@ -206,17 +206,13 @@ func planFstabRemove(p *Plan, s Settings, o Observation) {
 	}
 }
 
-// SysctlContent is the file that persists vm.swappiness.
-func SysctlContent(v int) []byte {
-	return []byte("# Written by swap-bootstrap (SWAP_SWAPPINESS); it rewrites this file on every run.\nvm.swappiness = " + strconv.Itoa(v) + "\n")
-}
 
 func planSwappiness(p *Plan, s Settings, o Observation) {
 	if s.Swappiness < 0 {
 		return
 	}
-	want := SysctlContent(s.Swappiness)
-	if o.Swappiness != s.Swappiness || !bytes.Equal(o.Sysctl, want) {
+	want := SetSysctl(o.Sysctl, "vm.swappiness", strconv.Itoa(s.Swappiness))
+	if o.Swappiness != s.Swappiness || o.SysctlMissing || !bytes.Equal(o.Sysctl, want) {
 		p.Actions = append(p.Actions, Action{Kind: ActionSwappiness, Path: s.SysctlFile, Value: s.Swappiness, Content: want,
 			Reason: fmt.Sprintf("vm.swappiness is %d, want %d (persisted in %s)", o.Swappiness, s.Swappiness, s.SysctlFile)})
 	}

@@ -162,7 +162,7 @@ func TestPlanSwappinessAndPriority(t *testing.T) {
 	if !strings.Contains(string(p.Actions[0].Content), "sw,nofail,pri=5") || p.Actions[1].Value != 10 {
 		t.Errorf("plan %+v", p.Actions)
 	}
-	o.Swappiness, o.Sysctl = 10, SysctlContent(10)
+	o.Swappiness, o.Sysctl = 10, p.Actions[1].Content
 	o.Fstab = p.Actions[0].Content
 	if p, _ := PlanApply(s, o, Target{Size: 2 * gib}); p.Changes() {
 		t.Errorf("second run changes %q", kinds(p))
