@@ -206,7 +206,6 @@ func planFstabRemove(p *Plan, s Settings, o Observation) {
 	}
 }
 
-
 func planSwappiness(p *Plan, s Settings, o Observation) {
 	if s.Swappiness < 0 {
 		return
