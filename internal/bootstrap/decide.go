@@ -33,19 +33,37 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		return d, swap.Plan{}, fmt.Errorf("SWAP_IMDS=required but the instance type could not be read: %s", f.MetadataNote)
 	}
 	d.Memory = sizing.RAM(f.InstanceType, o.Mem.MemTotal)
-	if f.MetadataFailed != "" && f.InstanceType == "" {
-		d.Warnings = append(d.Warnings, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
-	}
-	if f.InstanceType != "" && d.Memory.Source == sizing.SourceMemTotal {
-		d.Warnings = append(d.Warnings, "sizing from MemTotal: "+d.Memory.Note)
-	}
-
 	intent := swap.IntentKeep
 	if c.Policy == sizing.PolicyOff {
 		intent = swap.IntentOff
 	}
 	if err := swap.Refuse(c.File, o, intent); err != nil {
 		return d, swap.Plan{}, err
+	}
+
+	// A boot that could not learn what sizes swap keeps a valid swapfile as
+	// it is: resizing it from a fallback would rebuild it now and back again
+	// at the next good boot, each time before Docker.
+	why := degraded(c, f)
+	if why != "" && o.File.Header != nil {
+		keep := o.File.Usable()
+		d.Reasons = []string{"kept as it is: " + why}
+		d.Warnings = append(d.Warnings, fmt.Sprintf("keeping %s at %s as it is: %s; a boot that learns them sizes it (a fallback size is only used to make a swapfile where there is none)",
+			c.File, sizing.FormatSize(keep), why))
+		p, err := swap.PlanApply(settings(c), o, swap.Target{Size: keep})
+		if p.Deferred != "" {
+			d.Warnings = append(d.Warnings, p.Deferred)
+		}
+		return d, p, err
+	}
+	if f.TagsFailed != "" {
+		d.Warnings = append(d.Warnings, "instance tags could not be read ("+f.TagsFailed+"); sizing from the variables alone")
+	}
+	if f.MetadataFailed != "" && f.InstanceType == "" {
+		d.Warnings = append(d.Warnings, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
+	}
+	if f.InstanceType != "" && d.Memory.Source == sizing.SourceMemTotal {
+		d.Warnings = append(d.Warnings, "sizing from MemTotal: "+d.Memory.Note)
 	}
 
 	current, stale := o.Reusable()
@@ -67,6 +85,19 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		d.Warnings = append(d.Warnings, p.Deferred)
 	}
 	return d, p, err
+}
+
+// degraded says why this boot cannot trust its target size, or "": the
+// instance tags were asked for and not read, or the metadata service did not
+// answer and the policy sizes from RAM.
+func degraded(c config.Config, f Facts) string {
+	switch {
+	case c.Tags && f.TagsFailed != "":
+		return "instance tags could not be read (" + f.TagsFailed + ")"
+	case f.InstanceType == "" && f.MetadataFailed != "" && c.Policy != sizing.PolicyFixed && c.Policy != sizing.PolicyOff:
+		return "the metadata service did not answer (" + f.MetadataFailed + "), so the instance type, which sizes swap, is unknown"
+	}
+	return ""
 }
 
 // DecideRemove decides what `remove` does: our swapfile off and deleted, its

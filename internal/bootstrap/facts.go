@@ -25,6 +25,9 @@ type Facts struct {
 	// MetadataFailed is set when the service was asked and gave no instance
 	// type (down, slow, refused): the reason, for the warning.
 	MetadataFailed string `json:"-"`
+	// TagsFailed is set when SWAP_TAGS=true and the tags could not be read:
+	// they are unknown, not absent. Why, for the warning.
+	TagsFailed string `json:"-"`
 	// InvalidTags are swap-bootstrap:* tags that were ignored, and why.
 	InvalidTags []string `json:"-"`
 }
@@ -67,6 +70,7 @@ func Gather(ctx context.Context, c config.Config, fetch Fetcher, log *slog.Logge
 		"region", m.Region, "availability_zone", m.AvailabilityZone, "elapsed_ms", f.MetadataMS)
 	if c.Tags {
 		c, f.InvalidTags = config.WithTags(c, m.Tags)
+		f.TagsFailed = m.TagsError
 	}
 	return c, f
 }

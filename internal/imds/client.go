@@ -167,22 +167,24 @@ func (c *client) getText(ctx context.Context, path string) (string, error) {
 	return string(b), err
 }
 
-// readTags returns the swap-bootstrap:* instance tags. It lists
+// readTags returns the swap-bootstrap:* instance tags, and why some could
+// not be read ("" when all were). It lists
 // tags/instance first: one request when tags are not exposed in the
 // metadata (404, the default) or when none of ours is set, where asking for
 // each of the four known names would always cost four; it costs one request
-// more only when all four are set. Every failure is a warning, never an error.
-func (c *client) readTags(ctx context.Context, log *slog.Logger) map[string]string {
+// more only when all four are set. A failure never fails Fetch: the decision
+// knows the tags are unknown (Facts.TagsError).
+func (c *client) readTags(ctx context.Context, log *slog.Logger) (map[string]string, string) {
 	tags := map[string]string{}
 	list, err := c.getText(ctx, "tags/instance")
 	switch {
 	case statusOf(err) == http.StatusNotFound:
 		log.Debug("instance tags are not in the metadata; enable them with instance metadata option InstanceMetadataTags=enabled")
-		return tags
+		return tags, ""
 	case err != nil:
-		log.Warn("instance tags not read", "endpoint", c.endpoint, "error", c.short(ctx, err))
-		return tags
+		return tags, fmt.Sprintf("the list of instance tags was not read from %s: %s", c.endpoint, c.short(ctx, err))
 	}
+	var problems []string
 	for _, name := range strings.Split(list, "\n") {
 		name = strings.TrimSpace(name)
 		if !strings.HasPrefix(name, TagPrefix) {
@@ -192,7 +194,7 @@ func (c *client) readTags(ctx context.Context, log *slog.Logger) map[string]stri
 		switch {
 		case statusOf(err) == http.StatusNotFound: // removed since the listing
 		case err != nil:
-			log.Warn("instance tag not read", "tag", name, "endpoint", c.endpoint, "error", c.short(ctx, err))
+			problems = append(problems, fmt.Sprintf("tag %s was not read from %s: %s", name, c.endpoint, c.short(ctx, err)))
 		default:
 			tags[name] = v
 		}
@@ -200,7 +202,7 @@ func (c *client) readTags(ctx context.Context, log *slog.Logger) map[string]stri
 	if len(tags) > 0 {
 		log.Debug("instance tags read", "tags", tags)
 	}
-	return tags
+	return tags, strings.Join(problems, "; ")
 }
 
 // explain turns a failed read into the one-line reason of Unavailable.

@@ -47,6 +47,10 @@ type Facts struct {
 	// full tag name (e.g. "swap-bootstrap:size"), with their raw values. Nil
 	// when tags were not asked for.
 	Tags map[string]string
+	// TagsError says why some or all tags could not be read (the service
+	// was slow or failed): the tags are then unknown, not absent. "" when
+	// every tag was read, or the instance exposes no tags (404).
+	TagsError string
 	// Elapsed is how long the metadata phase took, set on error too.
 	Elapsed time.Duration
 	// Endpoint is the metadata service asked; "" when it was not asked.
@@ -133,7 +137,7 @@ func Fetch(ctx context.Context, o Options) (Facts, error) {
 		return fail(u)
 	}
 	if o.Tags {
-		f.Tags = c.readTags(ctx, log)
+		f.Tags, f.TagsError = c.readTags(ctx, log)
 	}
 	f.Elapsed = time.Since(start)
 	log.Debug("instance metadata read", "instance_type", f.InstanceType, "source", source,

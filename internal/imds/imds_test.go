@@ -245,7 +245,7 @@ func TestFetchTags(t *testing.T) {
 		routes       map[string]http.HandlerFunc
 		want         map[string]string
 		wantRequests int
-		wantWarning  string
+		wantError    string // part of Facts.TagsError; "" = every tag read
 	}{
 		{
 			name:         "tags not in the metadata (404)",
@@ -265,7 +265,7 @@ func TestFetchTags(t *testing.T) {
 			wantRequests: 5,
 		},
 		{
-			name: "one tag refused: warned, the other kept",
+			name: "one tag refused: said, the other kept",
 			routes: map[string]http.HandlerFunc{
 				routeToken: tokenOK, routeIdentity: doc,
 				routeTags:                            text("swap-bootstrap:max\nswap-bootstrap:policy\n"),
@@ -274,13 +274,13 @@ func TestFetchTags(t *testing.T) {
 			},
 			want:         map[string]string{"swap-bootstrap:policy": "off"},
 			wantRequests: 5,
-			wantWarning:  "tag=swap-bootstrap:max",
+			wantError:    "tag swap-bootstrap:max was not read from http://127.0.0.1",
 		},
 		{
 			name:        "tag listing 500 until the budget ends: type still returned",
 			routes:      map[string]http.HandlerFunc{routeToken: tokenOK, routeIdentity: doc, routeTags: status(500)},
 			want:        map[string]string{},
-			wantWarning: "instance tags not read",
+			wantError:   "the list of instance tags was not read",
 		},
 	}
 	for _, tc := range cases {
@@ -298,11 +298,11 @@ func TestFetchTags(t *testing.T) {
 			if n := len(srv.requests()); tc.wantRequests > 0 && n != tc.wantRequests {
 				t.Errorf("%d requests %q, want %d", n, srv.requests(), tc.wantRequests)
 			}
-			switch {
-			case tc.wantWarning == "" && log.has("level=WARN"):
-				t.Errorf("unexpected warning")
-			case tc.wantWarning != "" && !(log.has("level=WARN") && log.has(tc.wantWarning)):
-				t.Errorf("want a warning with %q", tc.wantWarning)
+			if (tc.wantError == "") != (f.TagsError == "") || !strings.Contains(f.TagsError, tc.wantError) {
+				t.Errorf("TagsError %q, want %q", f.TagsError, tc.wantError)
+			}
+			if log.has("level=WARN") {
+				t.Errorf("a warning was logged; the decision says what unread tags mean")
 			}
 			if t.Failed() {
 				t.Logf("log:\n%s", log)

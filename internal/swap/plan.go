@@ -116,8 +116,8 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		replace(ActionReplace, fmt.Sprintf("swap header made for %d-byte pages; this kernel uses %d", f.Header.PageSize, o.PageSize))
 	case f.UID != 0:
 		replace(ActionReplace, fmt.Sprintf("owned by uid %d, who may hold it open and read swapped memory; a new root-owned file replaces it", f.UID))
-	case !s.Tolerance.Within(usable(f), size):
-		replace(ActionResize, fmt.Sprintf("%s is outside SWAP_TOLERANCE %s of the target", sizing.FormatSize(usable(f)), s.Tolerance))
+	case !s.Tolerance.Within(f.Usable(), size):
+		replace(ActionResize, fmt.Sprintf("%s is outside SWAP_TOLERANCE %s of the target", sizing.FormatSize(f.Usable()), s.Tolerance))
 	default:
 		if f.Mode != 0o600 || f.GID != 0 {
 			p.Actions = append(p.Actions, Action{Kind: ActionFixMode, Path: s.File, Reason: fmt.Sprintf("mode %04o gid %d; swap must be readable by root only", f.Mode, f.GID)})
@@ -125,7 +125,7 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		if f.Active == nil {
 			p.Actions = append(p.Actions, Action{Kind: ActionEnable, Path: s.File, Reason: "valid swap area, not active"})
 		} else {
-			p.Notes = append(p.Notes, fmt.Sprintf("swapfile %s already active at %s (target %s)", s.File, sizing.FormatSize(usable(f)), sizing.FormatSize(size)))
+			p.Notes = append(p.Notes, fmt.Sprintf("swapfile %s already active at %s (target %s)", s.File, sizing.FormatSize(f.Usable()), sizing.FormatSize(size)))
 		}
 	}
 	if s.Persist {
@@ -228,9 +228,9 @@ func notOurs(p *Plan, s Settings, o Observation) {
 	}
 }
 
-// usable is the swap size the kernel gets from the file: the header's, unless
+// Usable is the swap size the kernel gets from the file: the header's, unless
 // the file is shorter.
-func usable(f FileState) int64 {
+func (f FileState) Usable() int64 {
 	if f.Header == nil {
 		return f.Size
 	}
