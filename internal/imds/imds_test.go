@@ -277,10 +277,10 @@ func TestFetchTags(t *testing.T) {
 			wantError:    "tag swap-bootstrap:max was not read from http://127.0.0.1",
 		},
 		{
-			name:        "tag listing 500 until the budget ends: type still returned",
-			routes:      map[string]http.HandlerFunc{routeToken: tokenOK, routeIdentity: doc, routeTags: status(500)},
-			want:        map[string]string{},
-			wantError:   "the list of instance tags was not read",
+			name:      "tag listing 500 until the budget ends: type still returned",
+			routes:    map[string]http.HandlerFunc{routeToken: tokenOK, routeIdentity: doc, routeTags: status(500)},
+			want:      map[string]string{},
+			wantError: "the list of instance tags was not read",
 		},
 	}
 	for _, tc := range cases {
