@@ -147,3 +147,24 @@ func TestSharedAndLinkedFiles(t *testing.T) {
 		t.Errorf("vm.swappiness is %s", v)
 	}
 }
+
+// TestPriorityReachesAnActiveFile (item 7): SWAP_PRIORITY set on a machine
+// whose swapfile is already on shows in /proc/swaps; a rerun is a no-op.
+func TestPriorityReachesAnActiveFile(t *testing.T) {
+	dir := swaptest.Mount(t, "ext4", 2*gib, "")
+	e, ino, _ := activeFile(t, dir)
+	e = override(e, "SWAP_PRIORITY=10", "SWAP_PERSIST=none")
+	if r := runBin(t, e, "plan"); !strings.Contains(r.stdout, "priority") || strings.Contains(r.stdout, "actions:        none") {
+		t.Errorf("plan says nothing to do:\n%s", r.stdout)
+	}
+	mustRun(t, e)
+	if a, ok := activeArea(t, get(e, "SWAP_FILE")); !ok || a.Priority != 10 {
+		t.Errorf("/proc/swaps: %+v active=%v, want priority 10", a, ok)
+	}
+	if i, _ := inode(t, get(e, "SWAP_FILE")); i != ino {
+		t.Error("the swapfile was rebuilt for a priority change")
+	}
+	if r := mustRun(t, e); strings.Contains(r.stderr, "msg=step") {
+		t.Errorf("second run was not a no-op:\n%s", r.stderr)
+	}
+}

@@ -81,6 +81,11 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		return enable(ctx, a, s, sys, log)
 	case ActionDisable:
 		return guardedSwapoff(a.Reason, a.Path, sys)
+	case ActionPriority:
+		if err := guardedSwapoff("priority", a.Path, sys); err != nil {
+			return err
+		}
+		return enable(ctx, a, s, sys, log)
 	case ActionDelete:
 		return sys.Remove(a.Path)
 	case ActionFstabSet, ActionFstabRemove:

@@ -174,3 +174,24 @@ func (r *recorder) Fatalf(format string, a ...any) {
 	r.fatal = fmt.Sprintf(format, a...)
 	panic("fatal")
 }
+
+// TestExecutePriority: a priority change is swapoff, then swapon with it,
+// with the MemAvailable rule checked right before the swapoff.
+func TestExecutePriority(t *testing.T) {
+	plan := swap.Plan{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096,
+		Actions: []swap.Action{{Kind: swap.ActionPriority, Path: "/var/swapfile", Value: 10}}}
+	s := settings
+	s.Priority = 10
+	f := kernelFake(t, gib, swap.Area{Filename: "/var/swapfile", Type: "file", Size: gib})
+	if err := swap.Execute(context.Background(), plan, s, f, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Calls(), ","); got != "swapoff /var/swapfile,swapon /var/swapfile 10" {
+		t.Errorf("calls %s", got)
+	}
+	f = kernelFake(t, 100<<20, swap.Area{Filename: "/var/swapfile", Type: "file", Size: gib, Used: gib})
+	err := swap.Execute(context.Background(), plan, s, f, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "deferred") || len(f.Calls()) != 0 {
+		t.Errorf("under pressure: %v %q", err, f.Calls())
+	}
+}

@@ -45,6 +45,7 @@ const (
 	ActionFstabSet    ActionKind = "fstab-set"    // write our fstab entry
 	ActionFstabRemove ActionKind = "fstab-remove" // drop our fstab entry
 	ActionSwappiness  ActionKind = "swappiness"   // set and persist vm.swappiness
+	ActionPriority    ActionKind = "priority"     // swapoff, then swapon with SWAP_PRIORITY
 )
 
 // Action is one step, with the reason it is needed.
@@ -122,9 +123,18 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		if f.Mode != 0o600 || f.GID != 0 {
 			p.Actions = append(p.Actions, Action{Kind: ActionFixMode, Path: s.File, Reason: fmt.Sprintf("mode %04o gid %d; swap must be readable by root only", f.Mode, f.GID)})
 		}
-		if f.Active == nil {
+		switch {
+		case f.Active == nil:
 			p.Actions = append(p.Actions, Action{Kind: ActionEnable, Path: s.File, Reason: "valid swap area, not active"})
-		} else {
+		case s.Priority >= 0 && f.Active.Priority != s.Priority:
+			// The kernel sets a priority at swapon only.
+			if err := checkSwapoff("priority", s.File, f.Active.Used, o.Mem.MemAvailable); err != nil {
+				p.Deferred = err.Error()
+				break
+			}
+			p.Actions = append(p.Actions, Action{Kind: ActionPriority, Path: s.File, Value: s.Priority,
+				Reason: fmt.Sprintf("active at priority %d, want %d (SWAP_PRIORITY)", f.Active.Priority, s.Priority)})
+		default:
 			p.Notes = append(p.Notes, fmt.Sprintf("swapfile %s already active at %s (target %s)", s.File, sizing.FormatSize(f.Usable()), sizing.FormatSize(size)))
 		}
 	}

@@ -156,14 +156,15 @@ func TestPlanSwappinessAndPriority(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kinds(p) != "fstab-set,swappiness" {
+	if kinds(p) != "priority,fstab-set,swappiness" {
 		t.Fatalf("actions %q", kinds(p))
 	}
-	if !strings.Contains(string(p.Actions[0].Content), "sw,nofail,pri=5") || p.Actions[1].Value != 10 {
+	if p.Actions[0].Value != 5 || !strings.Contains(string(p.Actions[1].Content), "sw,nofail,pri=5") || p.Actions[2].Value != 10 {
 		t.Errorf("plan %+v", p.Actions)
 	}
-	o.Swappiness, o.Sysctl = 10, p.Actions[1].Content
-	o.Fstab = p.Actions[0].Content
+	o.Swappiness, o.Sysctl = 10, p.Actions[2].Content
+	o.Fstab = p.Actions[1].Content
+	o.File.Active.Priority = 5
 	if p, _ := PlanApply(s, o, Target{Size: 2 * gib}); p.Changes() {
 		t.Errorf("second run changes %q", kinds(p))
 	}

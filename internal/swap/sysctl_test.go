@@ -51,3 +51,31 @@ func TestPlanSwappinessKeepsOtherSettings(t *testing.T) {
 		t.Errorf("content %q", got)
 	}
 }
+
+// TestPlanPriority (issue 10, item 7): SWAP_PRIORITY reaches a swapfile that
+// is already active, through swapoff and swapon under the MemAvailable rule;
+// a second run with it in place does nothing.
+func TestPlanPriority(t *testing.T) {
+	s := settingsFor()
+	s.Priority, s.Persist = 10, false
+	o := obsWith(swapFile(2*gib, true, 0)) // active at the kernel's -2
+	p, err := PlanApply(s, o, Target{Size: 2 * gib})
+	if err != nil || kinds(p) != "priority" || p.Actions[0].Value != 10 || !strings.Contains(p.Actions[0].Reason, "priority -2, want 10") {
+		t.Fatalf("%v %+v", err, p.Actions)
+	}
+	o.File.Active.Priority = 10
+	if p, _ := PlanApply(s, o, Target{Size: 2 * gib}); p.Changes() {
+		t.Errorf("priority already 10: %q", kinds(p))
+	}
+	s.Priority = -1 // unset: the kernel's choice stands
+	o.File.Active.Priority = -2
+	if p, _ := PlanApply(s, o, Target{Size: 2 * gib}); p.Changes() {
+		t.Errorf("priority unset: %q", kinds(p))
+	}
+	s.Priority = 10
+	o = obsWith(swapFile(2*gib, true, gib)) // swapoff would need more than MemAvailable
+	p, _ = PlanApply(s, o, Target{Size: 2 * gib})
+	if kinds(p) != "" || !strings.Contains(p.Deferred, "priority of /var/swapfile deferred") {
+		t.Errorf("under pressure: %q %q", kinds(p), p.Deferred)
+	}
+}
