@@ -167,6 +167,13 @@ func doUninstall(ctx context.Context, c config.Config, deps bootstrap.Deps, o op
 		// The swapfile belongs to the system in o.root, not to this one.
 		deps.Log.Info("--root: swap is not touched, neither here nor in the root; run `swap-bootstrap remove` on that system to take its swapfile away", "root", o.root)
 	} else if !o.keepSwap {
+		c, notes, err := install.RemovalConfig(c, o.root, os.Environ())
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			deps.Log.Warn(n)
+		}
 		if _, err := bootstrap.Remove(ctx, c, deps); err != nil {
 			return err
 		}

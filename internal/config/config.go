@@ -176,6 +176,30 @@ func Load() (Config, error) {
 	return parse(env, set, os.Environ(), int64(os.Getpagesize()))
 }
 
+// LoadEnviron validates the settings in environ (NAME=value entries, such as
+// the environment file install saved) with the same rows as Load; a variable
+// it does not hold has its default, as envconfig gives it.
+func LoadEnviron(environ []string) (Config, error) {
+	values := map[string]string{}
+	for _, kv := range environ {
+		if name, v, ok := strings.Cut(kv, "="); ok {
+			values[name] = v
+		}
+	}
+	var env Env
+	fields := reflect.ValueOf(&env).Elem()
+	set := map[string]bool{}
+	for i, v := range Vars() {
+		val, ok := values[v.Name]
+		if !ok {
+			val = v.Default
+		}
+		set[v.Name] = ok
+		fields.Field(i).SetString(val)
+	}
+	return parse(env, set, environ, int64(os.Getpagesize()))
+}
+
 // parse validates what envconfig read: set says which variables the
 // environment set (the rest hold their defaults), environ is the whole
 // environment, searched for unknown SWAP_* variables, and pageSize is the

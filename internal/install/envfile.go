@@ -31,7 +31,9 @@ func envFile(env []string) (string, error) {
 	values := map[string]string{}
 	for _, kv := range env {
 		name, value, ok := strings.Cut(kv, "=")
-		if !ok || !hasEnvPrefix(name) {
+		// SWAP_BOOTSTRAP_* belong to the shipped install scripts (URL, pins),
+		// not to the settings of every boot.
+		if !ok || !hasEnvPrefix(name) || strings.HasPrefix(name, "SWAP_BOOTSTRAP_") {
 			continue
 		}
 		values[name] = value
