@@ -57,8 +57,8 @@ func SetFstabEntry(fstab []byte, path, line string) []byte {
 	eol := lineEnding(lines)
 	var out []string
 	placed := false
-	for _, l := range lines {
-		if isMarker(l) {
+	for i, l := range lines {
+		if ourMarker(lines, i, path) {
 			continue // re-added with our entry
 		}
 		if fstabSpec(l) != path {
@@ -85,16 +85,39 @@ func appendLines(lines []string, eol string, add ...string) []string {
 	return append(lines, add...)
 }
 
-// RemoveFstabEntry drops every entry for path and our marker comments.
+// RemoveFstabEntry drops every entry for path and the markers above them.
 func RemoveFstabEntry(fstab []byte, path string) []byte {
+	lines := splitLines(fstab)
 	var out []string
-	for _, l := range splitLines(fstab) {
-		if isMarker(l) || fstabSpec(l) == path {
+	for i, l := range lines {
+		if ourMarker(lines, i, path) || fstabSpec(l) == path {
 			continue
 		}
 		out = append(out, l)
 	}
 	return []byte(strings.Join(out, ""))
+}
+
+// RemoveMarkedFstabEntry drops the entry swap-bootstrap wrote for path (the
+// one under a marker) and its marker; an entry the operator wrote stays.
+func RemoveMarkedFstabEntry(fstab []byte, path string) []byte {
+	lines := splitLines(fstab)
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		if ourMarker(lines, i, path) {
+			i++ // and the entry below it
+			continue
+		}
+		out = append(out, lines[i])
+	}
+	return []byte(strings.Join(out, ""))
+}
+
+// ourMarker reports whether line i is a marker that belongs to path's entry:
+// markers are written right above the entry they describe, so one above
+// another path's entry is that path's.
+func ourMarker(lines []string, i int, path string) bool {
+	return isMarker(lines[i]) && i+1 < len(lines) && fstabSpec(lines[i+1]) == path
 }
 
 // FstabEntries returns the entries for path, trimmed.

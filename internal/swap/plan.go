@@ -143,6 +143,9 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		if o.FstabMissing || !bytes.Equal(want, o.Fstab) {
 			p.Actions = append(p.Actions, Action{Kind: ActionFstabSet, Path: s.Fstab, Content: want, Reason: "one entry: " + FstabLine(s.File, s.Priority)})
 		}
+	} else if want := RemoveMarkedFstabEntry(o.Fstab, s.File); s.Fstab != "" && !bytes.Equal(want, o.Fstab) {
+		p.Actions = append(p.Actions, Action{Kind: ActionFstabRemove, Path: s.Fstab, Content: want,
+			Reason: "SWAP_PERSIST=none: drop the entry swap-bootstrap wrote for " + s.File})
 	}
 	planSwappiness(&p, s, o)
 	return p, nil

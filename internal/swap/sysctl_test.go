@@ -59,6 +59,7 @@ func TestPlanPriority(t *testing.T) {
 	s := settingsFor()
 	s.Priority, s.Persist = 10, false
 	o := obsWith(swapFile(2*gib, true, 0)) // active at the kernel's -2
+	o.Fstab = nil                          // SWAP_PERSIST=none: no entry
 	p, err := PlanApply(s, o, Target{Size: 2 * gib})
 	if err != nil || kinds(p) != "priority" || p.Actions[0].Value != 10 || !strings.Contains(p.Actions[0].Reason, "priority -2, want 10") {
 		t.Fatalf("%v %+v", err, p.Actions)
@@ -74,6 +75,7 @@ func TestPlanPriority(t *testing.T) {
 	}
 	s.Priority = 10
 	o = obsWith(swapFile(2*gib, true, gib)) // swapoff would need more than MemAvailable
+	o.Fstab = nil
 	p, _ = PlanApply(s, o, Target{Size: 2 * gib})
 	if kinds(p) != "" || !strings.Contains(p.Deferred, "priority of /var/swapfile deferred") {
 		t.Errorf("under pressure: %q %q", kinds(p), p.Deferred)
