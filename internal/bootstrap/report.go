@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
@@ -132,24 +134,29 @@ func (e *errWriter) Write(b []byte) (int, error) {
 }
 
 func (r Report) writeText(w io.Writer) {
+	// Every line is printed with its control characters escaped: values
+	// from the network (metadata) or the machine (paths) cannot forge one.
+	pr := func(format string, a ...any) {
+		fmt.Fprintf(w, "%s\n", escapeControls(fmt.Sprintf(format, a...)))
+	}
 	f := r.Facts
 	typ := "unknown"
 	if f.InstanceType != "" {
 		typ = f.InstanceType + " (from " + f.TypeSource + ")"
 	}
-	fmt.Fprintf(w, "instance type:  %s\n", typ)
+	pr("instance type:  %s", typ)
 	if f.InstanceID != "" {
-		fmt.Fprintf(w, "instance:       %s in %s (%s), %s\n", f.InstanceID, f.AvailabilityZone, f.Region, f.Architecture)
+		pr("instance:       %s in %s (%s), %s", f.InstanceID, f.AvailabilityZone, f.Region, f.Architecture)
 	}
-	fmt.Fprintf(w, "metadata:       %.1f ms; %s\n", f.MetadataMS, f.MetadataNote)
+	pr("metadata:       %.1f ms; %s", f.MetadataMS, f.MetadataNote)
 	mem := fmt.Sprintf("%s from %s", sizing.FormatSize(f.MemoryBytes), f.MemorySource)
 	// A note that is also a warning is printed once, as the warning.
 	if f.MemoryNote != "" && !strings.Contains(strings.Join(r.Warnings, "\n"), f.MemoryNote) {
 		mem += " (" + f.MemoryNote + ")"
 	}
-	fmt.Fprintf(w, "memory:         %s\n", mem)
+	pr("memory:         %s", mem)
 	if r.Command != "status" || r.Policy != "" {
-		fmt.Fprintf(w, "policy:         %s\n", r.Policy)
+		pr("policy:         %s", r.Policy)
 	}
 	if len(r.Sources) > 0 {
 		keys := make([]string, 0, len(r.Sources))
@@ -157,65 +164,83 @@ func (r Report) writeText(w io.Writer) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		fmt.Fprintf(w, "settings from: ")
+		line := "settings from: "
 		for _, k := range keys {
-			fmt.Fprintf(w, " %s=%s;", k, r.Sources[k])
+			line += fmt.Sprintf(" %s=%s;", k, r.Sources[k])
 		}
-		fmt.Fprintln(w)
+		pr("%s", line)
 	}
 	for _, s := range r.Reasons {
-		fmt.Fprintf(w, "sizing:         %s\n", s)
+		pr("sizing:         %s", s)
 	}
 	if r.Filesystem != "" {
-		fmt.Fprintf(w, "filesystem:     %s, %s available\n", r.Filesystem, sizing.FormatSize(r.Available))
+		pr("filesystem:     %s, %s available", r.Filesystem, sizing.FormatSize(r.Available))
 	}
 	if r.Plan != nil {
 		if r.Plan.Target > 0 {
-			fmt.Fprintf(w, "target:         %s at %s\n", sizing.FormatSize(r.Plan.Target), r.Plan.File)
+			pr("target:         %s at %s", sizing.FormatSize(r.Plan.Target), r.Plan.File)
 		} else if r.Command != "remove" {
-			fmt.Fprintf(w, "target:         no swapfile\n")
+			pr("target:         no swapfile")
 		}
 		for _, n := range r.Plan.Notes {
-			fmt.Fprintf(w, "note:           %s\n", n)
+			pr("note:           %s", n)
 		}
 		if len(r.Plan.Actions) == 0 {
-			fmt.Fprintf(w, "actions:        none; the machine already matches\n")
+			pr("actions:        none; the machine already matches")
 		}
 		for i, a := range r.Plan.Actions {
 			size := ""
 			if a.Size > 0 {
 				size = " " + sizing.FormatSize(a.Size)
 			}
-			fmt.Fprintf(w, "action %d:       %s %s%s: %s\n", i+1, a.Kind, a.Path, size, a.Reason)
+			pr("action %d:       %s %s%s: %s", i+1, a.Kind, a.Path, size, a.Reason)
 		}
 	}
 	if r.Command == "status" {
-		fmt.Fprintf(w, "swappiness:     %d\n", r.Swappiness)
+		pr("swappiness:     %d", r.Swappiness)
 		if len(r.Areas) == 0 {
-			fmt.Fprintf(w, "swap areas:     none active\n")
+			pr("swap areas:     none active")
 		}
 		for _, a := range r.Areas {
-			fmt.Fprintf(w, "swap area:      %s (%s) %s, %s used, priority %d\n", a.Filename, a.Type, sizing.FormatSize(a.Size), sizing.FormatSize(a.Used), a.Priority)
+			pr("swap area:      %s (%s) %s, %s used, priority %d", a.Filename, a.Type, sizing.FormatSize(a.Size), sizing.FormatSize(a.Used), a.Priority)
 		}
 		if fr := r.File; fr != nil {
 			switch {
 			case !fr.Exists:
-				fmt.Fprintf(w, "managed file:   %s does not exist\n", fr.Path)
+				pr("managed file:   %s does not exist", fr.Path)
 			case !fr.SwapArea:
-				fmt.Fprintf(w, "managed file:   %s exists but is not a swap area\n", fr.Path)
+				pr("managed file:   %s exists but is not a swap area", fr.Path)
 			default:
 				act := "inactive"
 				if fr.Active {
 					act = "active, " + sizing.FormatSize(fr.UsedBytes) + " used"
 				}
-				fmt.Fprintf(w, "managed file:   %s %s, mode %s, %s, UUID %s, label %q\n", fr.Path, sizing.FormatSize(fr.SizeBytes), fr.Mode, act, fr.UUID, fr.Label)
+				pr("managed file:   %s %s, mode %s, %s, UUID %s, label %q", fr.Path, sizing.FormatSize(fr.SizeBytes), fr.Mode, act, fr.UUID, fr.Label)
 			}
 			if fr.FstabLine != "" {
-				fmt.Fprintf(w, "fstab:          %s\n", fr.FstabLine)
+				pr("fstab:          %s", fr.FstabLine)
 			}
 		}
 	}
 	for _, s := range r.Warnings {
-		fmt.Fprintf(w, "warning:        %s\n", s)
+		pr("warning:        %s", s)
 	}
+}
+
+// escapeControls writes control characters (newlines, escapes, DEL) as Go
+// escapes, so text stays on its line and cannot drive a terminal.
+func escapeControls(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

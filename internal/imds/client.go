@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,7 +75,7 @@ func newClient(endpoint string, env metadataEnv, perAttempt time.Duration, log *
 		// imds.New does not read AWS_EC2_METADATA_V1_DISABLED at all (only
 		// NewFromConfig does); unset means fall back to IMDSv1.
 		EnableFallback: fallback,
-		HTTPClient:     &http.Client{Transport: tr, Timeout: perAttempt},
+		HTTPClient:     &http.Client{Transport: tr, Timeout: perAttempt, CheckRedirect: sameOrigin},
 		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxAttempts
 			so.Backoff = retry.BackoffDelayerFunc(backoff)
@@ -94,6 +96,30 @@ func newClient(endpoint string, env metadataEnv, perAttempt time.Duration, log *
 }
 
 func (c *client) close() { c.transport.CloseIdleConnections() }
+
+// sameOrigin follows a redirect only within the metadata service's own
+// origin. The metadata service never redirects; an answer that points
+// elsewhere is returned as it is (and fails as a 3xx), so the session token
+// and every request stay with the service.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 || req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// instanceTypeRE is what an EC2 instance type looks like (family.size, e.g.
+// t3.micro, u-6tb1.metal); anything else from the network is refused rather
+// than printed.
+var instanceTypeRE = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9-]+$`)
+
+// checkInstanceType refuses a value that is no instance type.
+func checkInstanceType(t string) error {
+	if len(t) > 64 || !instanceTypeRE.MatchString(t) {
+		return fmt.Errorf("the metadata service answered %s, which is not a valid instance type", strconv.Quote(t))
+	}
+	return nil
+}
 
 // backoff waits 25-50ms, 50-100ms, then 100-200ms between attempts.
 func backoff(attempt int, _ error) (time.Duration, error) {
@@ -121,6 +147,9 @@ func (c *client) readIdentity(ctx context.Context, f *Facts) (string, error) {
 	if err == nil {
 		d := out.InstanceIdentityDocument
 		if d.InstanceType != "" {
+			if err := checkInstanceType(d.InstanceType); err != nil {
+				return "", err
+			}
 			f.InstanceType, f.InstanceID, f.Region = d.InstanceType, d.InstanceID, d.Region
 			f.AvailabilityZone, f.Architecture = d.AvailabilityZone, d.Architecture
 			return "identity_document", nil
@@ -136,6 +165,9 @@ func (c *client) readIdentity(ctx context.Context, f *Facts) (string, error) {
 	}
 	if typ = strings.TrimSpace(typ); typ == "" {
 		return "", fmt.Errorf("identity document: %w; instance-type: empty answer", err)
+	}
+	if err := checkInstanceType(typ); err != nil {
+		return "", err
 	}
 	f.InstanceType = typ
 	return "instance_type_path", nil
