@@ -267,17 +267,56 @@ func parse(env Env, set map[string]bool, environ []string, pageSize int64) (Conf
 		known[v.Name] = true
 	}
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
+		name, val, _ := strings.Cut(kv, "=")
 		// SWAP_BOOTSTRAP_* belong to the shipped scripts and the tests.
-		if strings.HasPrefix(name, Prefix+"_") && !strings.HasPrefix(name, "SWAP_BOOTSTRAP_") && !known[name] {
-			c.Unknown = append(c.Unknown, name)
+		if !strings.HasPrefix(name, Prefix+"_") || strings.HasPrefix(name, "SWAP_BOOTSTRAP_") || known[name] {
+			continue
 		}
+		// A name two edits from a known one is a typo: running without the
+		// setting the operator meant (SWAP_POLCY=off) would do the opposite.
+		if near := nearest(name); near != "" {
+			bad(name, val, "not a swap-bootstrap variable; did you mean %s? Rename it (or unset it)", near)
+			continue
+		}
+		c.Unknown = append(c.Unknown, name)
 	}
 	slices.Sort(c.Unknown)
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
 	}
 	return c, nil
+}
+
+// nearest returns the variable within two edits of name, or "".
+func nearest(name string) string {
+	best, bestD := "", 3
+	for _, v := range Vars() {
+		if d := editDistance(name, v.Name); d < bestD {
+			best, bestD = v.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 const sizeHint = "use a number with an optional unit, e.g. 2048, 2G, 1.5GiB"

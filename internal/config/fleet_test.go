@@ -73,3 +73,27 @@ func TestPathsMustDiffer(t *testing.T) {
 		})
 	}
 }
+
+// TestTypos (issue 10, item 11): an unknown SWAP_* close to a known name is
+// a typo, bad configuration naming the fix; a far one only warns; the
+// scripts' SWAP_BOOTSTRAP_* are known and silent.
+func TestTypos(t *testing.T) {
+	for kv, want := range map[string]string{
+		"SWAP_POLCY=off":   `SWAP_POLCY="off": not a swap-bootstrap variable; did you mean SWAP_POLICY?`,
+		"SWAP_SIZ=1G":      "did you mean SWAP_SIZE?",
+		"SWAP_MAXX=4G":     "did you mean SWAP_MAX?",
+		"SWAP_TAG=true":    "did you mean SWAP_TAGS?",
+		"SWAP_SWAPINES=10": "did you mean SWAP_SWAPPINESS?",
+	} {
+		t.Run(kv, func(t *testing.T) {
+			_, err := load(t, kv)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %v, want %q", err, want)
+			}
+		})
+	}
+	c, err := load(t, "SWAP_FOO=1", "SWAP_BOOTSTRAP_URL=https://example.com", "SWAP_BOOTSTRAP_VERSION=v1.0.0")
+	if err != nil || strings.Join(c.Unknown, ",") != "SWAP_FOO" {
+		t.Errorf("far from any name: %v %q", err, c.Unknown)
+	}
+}
