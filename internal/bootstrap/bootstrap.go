@@ -18,7 +18,6 @@ import (
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
 	"github.com/soundhub/swap-bootstrap/internal/fault"
-	"github.com/soundhub/swap-bootstrap/internal/sizing"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
 )
 
@@ -118,7 +117,7 @@ func Status(ctx context.Context, c config.Config, d Deps) (Report, error) {
 	if err != nil {
 		return newReport("status", c, f, Decision{Policy: c.Policy, Sources: c.Sources}, nil, o, start), err
 	}
-	dec := Decision{Policy: c.Policy, Sources: c.Sources, InvalidTags: f.InvalidTags, Memory: sizing.RAM(f.InstanceType, o.Mem.MemTotal)}
+	dec := Decision{Policy: c.Policy, Sources: c.Sources, InvalidTags: f.InvalidTags, Memory: memory(f, o)}
 	// Status reads; it refuses nothing, but says what apply would refuse.
 	err = swap.Refuse(c.File, o, swap.IntentOff)
 	var refusal *swap.RefusalError

@@ -32,7 +32,7 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 	if c.IMDS == "required" && f.InstanceType == "" {
 		return d, swap.Plan{}, fmt.Errorf("SWAP_IMDS=required but the instance type could not be read: %s", f.MetadataNote)
 	}
-	d.Memory = sizing.RAM(f.InstanceType, o.Mem.MemTotal)
+	d.Memory = memory(f, o)
 	intent := swap.IntentKeep
 	if c.Policy == sizing.PolicyOff {
 		intent = swap.IntentOff
@@ -65,6 +65,9 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 	if f.InstanceType != "" && d.Memory.Source == sizing.SourceMemTotal {
 		d.Warnings = append(d.Warnings, "sizing from MemTotal: "+d.Memory.Note)
 	}
+	if d.Memory.Source == sizing.SourceTable && d.Memory.Note != f.InstanceType {
+		d.Warnings = append(d.Warnings, d.Memory.Note)
+	}
 
 	current, stale := o.Reusable()
 	d.Budget = sizing.DiskBudget{Available: o.FS.Available, Current: current, Stale: stale, Percent: c.DiskPercent, Reserve: c.DiskReserve}
@@ -85,6 +88,16 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		d.Warnings = append(d.Warnings, p.Deferred)
 	}
 	return d, p, err
+}
+
+// memory is the RAM that sizes swap: a type the operator named is taken at
+// its word; one learnt from the metadata service yields to a MemTotal far
+// below it (a mem= limit).
+func memory(f Facts, o swap.Observation) sizing.Memory {
+	if f.TypeSource == "SWAP_INSTANCE_TYPE" {
+		return sizing.NamedRAM(f.InstanceType, o.Mem.MemTotal)
+	}
+	return sizing.RAM(f.InstanceType, o.Mem.MemTotal)
 }
 
 // degraded says why this boot cannot trust its target size, or "": the

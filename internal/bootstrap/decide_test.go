@@ -256,3 +256,19 @@ func TestDecideTooSmall(t *testing.T) {
 		t.Errorf("error %v, plan %q", err, kinds(p))
 	}
 }
+
+// TestDecideNamedType (issue 10, item 12): SWAP_INSTANCE_TYPE=c5.4xlarge
+// on a smaller machine previews the c5.4xlarge's swapfile, with a warning.
+func TestDecideNamedType(t *testing.T) {
+	d, p, err := Decide(cfg(t, "SWAP_INSTANCE_TYPE=c5.4xlarge", "SWAP_RATIO=1"), Facts{InstanceType: "c5.4xlarge", TypeSource: "SWAP_INSTANCE_TYPE"}, machine())
+	if err != nil || p.Target != 32*gib || d.Memory.Bytes != 32*gib {
+		t.Fatalf("%v target %d memory %+v", err, p.Target, d.Memory)
+	}
+	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "MemTotal 972 MiB is far below c5.4xlarge's nominal 32 GiB; sized for c5.4xlarge as SWAP_INSTANCE_TYPE says") {
+		t.Errorf("warnings %q", d.Warnings)
+	}
+	d, _, _ = Decide(cfg(t), Facts{InstanceType: "c5.4xlarge", TypeSource: "metadata service"}, machine())
+	if d.Memory.Source != sizing.SourceMemTotal {
+		t.Errorf("learnt from the metadata service: %+v", d.Memory)
+	}
+}

@@ -30,3 +30,22 @@ func TestNeverNoSwapUnlessOff(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedRAM (issue 10, item 12): a type the operator names sizes swap
+// even where MemTotal disagrees (a plan previewed on a smaller machine), and
+// the disagreement is said; the mem= heuristic stays for learnt types.
+func TestNamedRAM(t *testing.T) {
+	m := NamedRAM("c5.4xlarge", 950*MiB)
+	if m.Bytes != 32*GiB || m.Source != SourceTable || !strings.Contains(m.Note, "MemTotal 950 MiB is far below c5.4xlarge's nominal 32 GiB") {
+		t.Errorf("named, MemTotal far below: %+v", m)
+	}
+	if m := NamedRAM("c5.4xlarge", 31*GiB); m.Bytes != 32*GiB || m.Note != "c5.4xlarge" {
+		t.Errorf("named, MemTotal agrees: %+v", m)
+	}
+	if m := NamedRAM("zz9.mega", 950*MiB); m.Source != SourceMemTotal || !strings.Contains(m.Note, "not in the embedded table") {
+		t.Errorf("named, unknown: %+v", m)
+	}
+	if m := RAM("c5.4xlarge", 950*MiB); m.Source != SourceMemTotal {
+		t.Errorf("learnt from the metadata service: the heuristic stays: %+v", m)
+	}
+}

@@ -82,6 +82,21 @@ func RAM(instanceType string, memTotal int64) Memory {
 	return Memory{Bytes: it.Memory, Source: SourceTable, Note: it.Name}
 }
 
+// NamedRAM is RAM for an instance type the operator named
+// (SWAP_INSTANCE_TYPE): its nominal memory even where MemTotal is far below
+// it, since naming the type says which machine to size for (a plan previewed
+// on a smaller machine, an AMI built on another type). The disagreement is
+// kept in Note.
+func NamedRAM(instanceType string, memTotal int64) Memory {
+	m := RAM(instanceType, memTotal)
+	it, ok := LookupInstanceType(instanceType)
+	if !ok || m.Source == SourceTable {
+		return m
+	}
+	return Memory{Bytes: it.Memory, Source: SourceTable,
+		Note: fmt.Sprintf("MemTotal %s is far below %s's nominal %s; sized for %s as SWAP_INSTANCE_TYPE says", FormatSize(memTotal), it.Name, FormatSize(it.Memory), it.Name)}
+}
+
 // DiskBudget is the space the swapfile may take on its filesystem. It is the
 // one place the disk rules live: how big the file may be (Limit), and whether
 // a new file fits beside the current one while that one still serves
