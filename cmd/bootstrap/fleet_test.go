@@ -168,3 +168,39 @@ func TestPriorityReachesAnActiveFile(t *testing.T) {
 		t.Errorf("second run was not a no-op:\n%s", r.stderr)
 	}
 }
+
+// TestMessagesSayWhatIsWrong (items 13 and 14): a read-only filesystem, a
+// directory at the temp name and a hard-linked swapfile are refused up
+// front (exit 2), saying what is wrong, leaving nothing behind.
+func TestMessagesSayWhatIsWrong(t *testing.T) {
+	t.Run("read-only filesystem", func(t *testing.T) {
+		dir := swaptest.Mount(t, "ext4", 256*mib, "ro")
+		e := env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M")
+		r := runBin(t, e, "apply")
+		if r.code != 2 || !strings.Contains(r.stderr, "is on a read-only filesystem") || strings.Contains(r.stderr, "stale") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("a directory at the temp name", func(t *testing.T) {
+		dir := swaptest.Mount(t, "ext4", 256*mib, "")
+		file := filepath.Join(dir, "swapfile")
+		os.Mkdir(filepath.Join(dir, ".swapfile.swap-bootstrap-tmp"), 0o755)
+		r := runBin(t, env(t, file, "SWAP_SIZE=64M"), "apply")
+		if r.code != 2 || !strings.Contains(r.stderr, ".swapfile.swap-bootstrap-tmp\" is a directory") || strings.Contains(r.stderr, "interrupted run") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("a hard-linked swapfile", func(t *testing.T) {
+		dir := swaptest.Mount(t, "ext4", 2*gib, "")
+		e, ino, fstab := activeFile(t, dir)
+		if err := os.Link(get(e, "SWAP_FILE"), filepath.Join(dir, "other-name")); err != nil {
+			t.Fatal(err)
+		}
+		r := runBin(t, override(e, "SWAP_SIZE=128M"), "apply")
+		if r.code != 2 || !strings.Contains(r.stderr, "has 2 hard links") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+		assertUntouched(t, e, ino, fstab)
+		assertOnlyEntries(t, dir, "swapfile", "other-name")
+	})
+}

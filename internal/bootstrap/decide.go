@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
@@ -28,7 +29,7 @@ type Decision struct {
 // the refusals, the policy's size, the disk budget, and the plan (create,
 // adopt, resize, enable, remove). It is pure: no I/O, no logging, no clock.
 func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, error) {
-	d := Decision{Policy: c.Policy, Sources: c.Sources, InvalidTags: f.InvalidTags}
+	d := Decision{Policy: c.Policy, Sources: c.Sources, InvalidTags: f.InvalidTags, Warnings: slices.Clone(c.Notes)}
 	if c.IMDS == "required" && f.InstanceType == "" {
 		return d, swap.Plan{}, fmt.Errorf("SWAP_IMDS=required but the instance type could not be read: %s", f.MetadataNote)
 	}

@@ -86,6 +86,9 @@ type Config struct {
 	Sources map[string]string
 	// Unknown lists SWAP_* variables that are not swap-bootstrap's (typos).
 	Unknown []string
+	// Notes are what the operator should know about values that are valid
+	// but may not mean what was meant (a size in GB, 10^9 bytes).
+	Notes []string
 }
 
 // Error lists every problem in the configuration.
@@ -155,6 +158,25 @@ var rows = []row{
 	{"SWAP_LOG_FORMAT", func(v string, c *Config) (err error) { c.LogFormat, err = parseOneOf(v, "text", "json"); return err }},
 	{"SWAP_LOCK_FILE", func(v string, c *Config) (err error) { c.LockFile, err = parsePath(v); return err }},
 	{"SWAP_LOCK_TIMEOUT", func(v string, c *Config) (err error) { c.LockTimeout, err = parseDuration(v, 0, time.Hour); return err }},
+}
+
+// sizeVars are the variables that take a size.
+var sizeVars = map[string]bool{"SWAP_SIZE": true, "SWAP_MIN": true, "SWAP_MAX": true, "SWAP_DISK_RESERVE": true, "SWAP_TOLERANCE": true}
+
+// decimalNote says what a size with a decimal unit parsed to, and how to
+// write the binary size that is usually meant; "" for other sizes.
+func decimalNote(label, v string) string {
+	binary, ok := sizing.BinaryEquivalent(v)
+	if !ok {
+		return ""
+	}
+	b, err1 := sizing.ParseSize(v)
+	want, err2 := sizing.ParseSize(binary)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s=%q = %s (KB, MB, GB and TB are powers of 1000); use %s for %s",
+		label, v, sizing.FormatSize(b), binary, sizing.FormatSize(want))
 }
 
 // sourced are the settings whose source Config.Sources records (tags may
@@ -228,6 +250,11 @@ func parse(env Env, set map[string]bool, environ []string, pageSize int64) (Conf
 		if err := r.parse(strings.TrimSpace(val), &c); err != nil {
 			bad(r.name, val, "%v", err)
 			continue
+		}
+		if sizeVars[r.name] {
+			if n := decimalNote(r.name, strings.TrimSpace(val)); n != "" {
+				c.Notes = append(c.Notes, n)
+			}
 		}
 		if key, ok := sourced[r.name]; ok {
 			c.Sources[key] = "default"

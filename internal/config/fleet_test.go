@@ -97,3 +97,26 @@ func TestTypos(t *testing.T) {
 		t.Errorf("far from any name: %v %q", err, c.Unknown)
 	}
 }
+
+// TestDecimalUnitsSaySo (issue 10, item 15): GB is 10^9 as documented, and
+// a run with a decimal unit says what it parsed and how to ask for GiB.
+func TestDecimalUnitsSaySo(t *testing.T) {
+	c, err := load(t, "SWAP_SIZE=2gb", "SWAP_MAX=40GB", "SWAP_MIN=512M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(c.Notes, "\n")
+	for _, want := range []string{`SWAP_SIZE="2gb" = 1.86 GiB (KB, MB, GB and TB are powers of 1000); use 2G for 2 GiB`,
+		`SWAP_MAX="40GB" = 37.25 GiB`} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", c.Notes, want)
+		}
+	}
+	if strings.Contains(notes, "SWAP_MIN") || c.Size != 2e9 {
+		t.Errorf("notes %q size %d", c.Notes, c.Size)
+	}
+	c, _ = WithTags(c, map[string]string{TagSize: "3GB"})
+	if !strings.Contains(strings.Join(c.Notes, "\n"), `instance tag swap-bootstrap:size="3GB" = 2.79 GiB`) {
+		t.Errorf("tag notes %q", c.Notes)
+	}
+}

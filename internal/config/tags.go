@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
@@ -26,6 +27,7 @@ var TagNames = []string{TagPolicy, TagSize, TagRatio, TagMax}
 // is not changed.
 func WithTags(c Config, tags map[string]string) (Config, []string) {
 	c.Sources = maps.Clone(c.Sources)
+	c.Notes = slices.Clone(c.Notes)
 	if c.Sources == nil {
 		c.Sources = map[string]string{}
 	}
@@ -58,6 +60,9 @@ func WithTags(c Config, tags map[string]string) (Config, []string) {
 		case policy != "" && policy != sizing.PolicyFixed:
 			invalid(TagSize, tags[TagSize], fmt.Errorf("conflicts with tag %s=%s, which wins", TagPolicy, policy))
 		default:
+			if n := decimalNote("instance tag "+TagSize, v); n != "" {
+				c.Notes = append(c.Notes, n)
+			}
 			c.Size, c.Policy = b, sizing.PolicyFixed
 			c.Sources["size"], c.Sources["policy"] = "tag "+TagSize, "tag "+TagSize
 		}
@@ -82,6 +87,9 @@ func WithTags(c Config, tags map[string]string) (Config, []string) {
 		case c.Min > b:
 			invalid(TagMax, tags[TagMax], fmt.Errorf("below SWAP_MIN %s", sizing.FormatSize(c.Min)))
 		default:
+			if n := decimalNote("instance tag "+TagMax, v); n != "" {
+				c.Notes = append(c.Notes, n)
+			}
 			c.Max = b
 			c.Sources["max"] = "tag " + TagMax
 		}

@@ -52,6 +52,22 @@ func ParseSize(s string) (int64, error) {
 	return int64(math.Round(b)), nil
 }
 
+// BinaryEquivalent returns, for a size written with a decimal unit (KB, MB,
+// GB, TB: powers of 1000), the same number with the binary unit people
+// usually mean ("2gb" -> "2G"); ok is false for any other size.
+func BinaryEquivalent(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i <= 0 {
+		return "", false
+	}
+	switch unit := strings.ToUpper(strings.TrimSpace(t[i:])); unit {
+	case "KB", "MB", "GB", "TB":
+		return t[:i] + unit[:1], true
+	}
+	return "", false
+}
+
 // Tolerance is how far an existing file may be from the target and still be kept:
 // either a fraction of the target or an absolute number of bytes.
 type Tolerance struct {

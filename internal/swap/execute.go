@@ -31,7 +31,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
 			return err
 		}
-		if err := sys.Commit(a.Path, false); err != nil {
+		if err := commit(a.Path, false, sys); err != nil {
 			return err
 		}
 		fault.At(fault.Committed)
@@ -51,7 +51,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 				}
 				fault.At(fault.OldOff)
 			}
-			if err := sys.Commit(a.Path, true); err != nil {
+			if err := commit(a.Path, true, sys); err != nil {
 				return err
 			}
 			fault.At(fault.Committed)
@@ -70,7 +70,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		if err := sys.MakeSwapfile(ctx, a.Path, a.Size, p.PageSize, a.Zero); err != nil {
 			return err
 		}
-		if err := sys.Commit(a.Path, false); err != nil {
+		if err := commit(a.Path, false, sys); err != nil {
 			return err
 		}
 		fault.At(fault.Committed)
@@ -100,6 +100,18 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		return sys.WriteFile(a.Path, a.Content, 0o644)
 	}
 	return fmt.Errorf("unknown action %q", a.Kind)
+}
+
+// commit renames the new swapfile into place; when that fails the complete
+// temp file is deleted, so no error leaves a full-size file behind.
+func commit(path string, replace bool, sys System) error {
+	err := sys.Commit(path, replace)
+	if err != nil {
+		if rerr := sys.Remove(TempPath(path)); rerr != nil {
+			return fmt.Errorf("%w (and the temp file could not be deleted: %v)", err, rerr)
+		}
+	}
+	return err
 }
 
 // enable turns the swapfile on and confirms it in /proc/swaps. The kernel

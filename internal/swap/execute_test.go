@@ -195,3 +195,21 @@ func TestExecutePriority(t *testing.T) {
 		t.Errorf("under pressure: %v %q", err, f.Calls())
 	}
 }
+
+// TestExecuteLeavesNoTempFile (issue 10, item 14): when the commit fails,
+// the full-size temp file is deleted.
+func TestExecuteLeavesNoTempFile(t *testing.T) {
+	for _, plan := range []swap.Plan{
+		{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096, Actions: []swap.Action{{Kind: swap.ActionCreate, Path: "/var/swapfile", Size: 2 * gib}}},
+		{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096, Actions: []swap.Action{{Kind: swap.ActionResize, Path: "/var/swapfile", Size: 2 * gib, PrepareFirst: true, OldActive: true}}},
+		{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096, Actions: []swap.Action{{Kind: swap.ActionResize, Path: "/var/swapfile", Size: 2 * gib, OldActive: true}}},
+	} {
+		f := kernelFake(t, gib, swap.Area{Filename: "/var/swapfile", Type: "file", Size: gib})
+		f.OnCommit = func(string, bool) error { return errors.New("rename: device or resource busy") }
+		err := swap.Execute(context.Background(), plan, settings, f, slog.New(slog.DiscardHandler))
+		calls := f.Calls()
+		if err == nil || calls[len(calls)-1] != "remove /var/.swapfile.swap-bootstrap-tmp" {
+			t.Errorf("%s: %v, calls %q", plan.Actions[0].Kind, err, calls)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func (k *Kernel) Statfs(dir string) (Filesystem, error) {
 	if !known {
 		name = fmt.Sprintf("filesystem type %#x", st.Type)
 	}
-	f := Filesystem{Type: name, Available: int64(st.Bavail) * st.Bsize}
+	f := Filesystem{Type: name, Available: int64(st.Bavail) * st.Bsize, ReadOnly: st.Flags&unix.ST_RDONLY != 0}
 	if name != "btrfs" {
 		return f, nil
 	}
@@ -223,8 +223,13 @@ func (k *Kernel) MakeSwapfile(ctx context.Context, path string, size, pageSize i
 	}
 	defer unix.Close(dirfd)
 	name := filepath.Base(tmp)
-	if err := unix.Unlinkat(dirfd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove stale %q: %w", tmp, err)
+	// Only a temp file that is there is stale: on a read-only filesystem
+	// unlink fails with EROFS even for a name that does not exist.
+	var old unix.Stat_t
+	if unix.Fstatat(dirfd, name, &old, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		if err := unix.Unlinkat(dirfd, name, 0); err != nil {
+			return fmt.Errorf("remove the temp file %q an interrupted run left: %w", tmp, err)
+		}
 	}
 	// 0600 from birth: the file never exists world-readable, even for a moment.
 	fd, err := unix.Openat(dirfd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)

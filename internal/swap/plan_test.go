@@ -268,3 +268,44 @@ func TestKernelBefore(t *testing.T) {
 		}
 	}
 }
+
+// TestRefuseMessages (issue 10, items 13 and 14): what would fail midway is
+// refused up front, saying what is really wrong and what to do.
+func TestRefuseMessages(t *testing.T) {
+	ro := obsWith(swapFile(2*gib, true, 0))
+	ro.FS.ReadOnly = true
+	roEmpty := obsWith(FileState{})
+	roEmpty.FS.ReadOnly = true
+	dirTemp := obsWith(swapFile(2*gib, true, 0))
+	dirTemp.Temp = FileInfo{Kind: KindDir}
+	linked := obsWith(swapFile(2*gib, true, 0))
+	linked.File.Links = 2
+	cases := []struct {
+		name   string
+		o      Observation
+		intent Intent
+		want   string
+	}{
+		{"read-only filesystem", ro, IntentKeep, "is on a read-only filesystem"},
+		{"read-only filesystem, remove", ro, IntentRemove, "is on a read-only filesystem"},
+		{"read-only filesystem, policy off, nothing there: fine", roEmpty, IntentOff, ""},
+		{"a directory at the temp name", dirTemp, IntentKeep, `"/var/.swapfile.swap-bootstrap-tmp" is a directory`},
+		{"a hard-linked swapfile", linked, IntentKeep, "has 2 hard links"},
+		{"a hard-linked swapfile may be removed", linked, IntentRemove, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := Refuse("/var/swapfile", c.o, c.intent)
+			if c.want == "" {
+				if err != nil {
+					t.Errorf("refused: %v", err)
+				}
+				return
+			}
+			var r *RefusalError
+			if !errors.As(err, &r) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want a refusal with %q", err, c.want)
+			}
+		})
+	}
+}

@@ -48,6 +48,14 @@ func Refuse(path string, o Observation, intent Intent) error {
 	case o.FS.Type == "btrfs" && o.FS.Compressed:
 		return refuse("SWAP_FILE=%q: directory %q has btrfs compression set, and btrfs cannot swap on compressed files; run `chattr -c %s` or set SWAP_FILE elsewhere", path, o.Dir.Path, o.Dir.Path)
 	}
+	if o.FS.ReadOnly && (intent != IntentOff || o.File.Exists()) {
+		return refuse("SWAP_FILE=%q is on a read-only filesystem; remount %s read-write, or set SWAP_FILE to a path on a writable filesystem", path, o.Dir.Path)
+	}
+	switch o.Temp.Kind {
+	case KindNone, KindRegular, KindSymlink: // a stale temp file, or a symlink that is unlinked, never followed
+	default:
+		return refuse("SWAP_FILE=%q: %q is a %s; swap-bootstrap builds new swapfiles under that name and did not make it: move it away", path, TempPath(path), o.Temp.Kind)
+	}
 	f := o.File
 	switch f.Kind {
 	case KindNone, KindRegular:
@@ -60,6 +68,9 @@ func Refuse(path string, o Observation, intent Intent) error {
 	}
 	if f.HeaderDenied {
 		return fmt.Errorf("SWAP_FILE=%q: cannot read its header without root to tell whether it is a swap area; run as root (sudo)", path)
+	}
+	if intent == IntentKeep && f.Links > 1 {
+		return refuse("SWAP_FILE=%q has %d hard links: the kernel will not replace a swapfile that has other names, and they would keep its data on disk; remove the other links (find / -xdev -samefile %s) or set SWAP_FILE elsewhere", path, f.Links, path)
 	}
 	if f.Exists() && f.Header == nil {
 		switch intent {

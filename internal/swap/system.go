@@ -98,6 +98,8 @@ type Filesystem struct {
 	// Compressed is set when the directory has btrfs compression on, which
 	// new files inherit.
 	Compressed bool
+	// ReadOnly: mounted read-only (statfs ST_RDONLY).
+	ReadOnly bool
 }
 
 // TempPath is where a new swapfile is built before it is renamed into place:
