@@ -127,4 +127,3 @@ func TestNeverRemovesOrShrinksUnasked(t *testing.T) {
 		t.Errorf("the random cases do not cover enough outcomes: %v", counts)
 	}
 }
-
