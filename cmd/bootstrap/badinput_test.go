@@ -34,6 +34,8 @@ var badValues = map[string][]string{
 	"SWAP_TAGS":          {"", "maybe"},
 	"SWAP_LOCK_FILE":     {"", "run/lock"},
 	"SWAP_LOCK_TIMEOUT":  {"", "-1s", "soon"},
+	"SWAP_KUBELET":       {"", "off", "yes"},
+	"SWAP_HIBERNATION":   {"", "coexist", "off"},
 }
 
 // TestBadInput: every bad value exits 2, names its variable, and leaves no

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
@@ -34,6 +35,14 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		return d, swap.Plan{}, fmt.Errorf("SWAP_IMDS=required but the instance type could not be read: %s", f.MetadataNote)
 	}
 	d.Memory = memory(f, o)
+	if c.Policy != sizing.PolicyOff {
+		if err := kubeletRefuses(c, o); err != nil {
+			return d, swap.Plan{}, err
+		}
+		if why := hibernating(c, f, o); why != "" {
+			return noSwapfile(c, d, o, why)
+		}
+	}
 	intent := swap.IntentKeep
 	if c.Policy == sizing.PolicyOff {
 		intent = swap.IntentOff
@@ -99,6 +108,54 @@ func memory(f Facts, o swap.Observation) sizing.Memory {
 		return sizing.NamedRAM(f.InstanceType, o.Mem.MemTotal)
 	}
 	return sizing.RAM(f.InstanceType, o.Mem.MemTotal)
+}
+
+// kubeletRefuses is the Kubernetes rule: kubelet checks /proc/swaps once at
+// startup and exits unless its configuration says failSwapOn: false, so swap
+// on such a node keeps it from ever becoming Ready (awslabs/amazon-eks-ami
+// #1868). No swap is made or enabled there unless kubelet allows it.
+func kubeletRefuses(c config.Config, o swap.Observation) error {
+	k := o.Kubelet
+	if !k.Present || k.SwapAllowed || c.Kubelet == "ignore" {
+		return nil
+	}
+	msg := fmt.Sprintf("kubelet is installed (%s) and would refuse to start with swap on: %s. No swap was made or enabled. "+
+		"To give this node swap, allow it in kubelet's configuration: failSwapOn: false, and memorySwap.swapBehavior: LimitedSwap "+
+		"for pods to use it (cgroup v2; see README, \"Kubernetes nodes\"); if kubelet never runs on this machine, set SWAP_KUBELET=ignore",
+		k.Evidence, k.Why)
+	if a := o.File.Active; a != nil {
+		msg += fmt.Sprintf(". %s is active now: kubelet fails at its next start; run `swap-bootstrap remove` or allow swap", c.File)
+	}
+	return &swap.RefusalError{Msg: msg}
+}
+
+// hibernating says why this instance is set up to hibernate, or "" (or when
+// SWAP_HIBERNATION=ignore). hibinit-agent makes its own /swap for the
+// hibernation image, and hibernation fails while other swap is active,
+// whatever the priorities (amazon-ec2-hibinit-agent #20, #51).
+func hibernating(c config.Config, f Facts, o swap.Observation) string {
+	if c.Hibernation == "ignore" {
+		return ""
+	}
+	var signs []string
+	if f.Hibernation == "true" {
+		signs = append(signs, "the metadata service says hibernation/configured=true")
+	}
+	signs = append(signs, o.Hibernation...)
+	return strings.Join(signs, "; ")
+}
+
+// noSwapfile is the decision on an instance that must not get our swap: no
+// swapfile is made, an existing one is left as it is, and the run says why.
+func noSwapfile(c config.Config, d Decision, o swap.Observation, why string) (Decision, swap.Plan, error) {
+	d.Reasons = []string{"no swapfile: hibernation is configured"}
+	d.Warnings = append(d.Warnings, fmt.Sprintf("hibernation is configured for this instance (%s): hibinit-agent keeps /swap for the hibernation image, "+
+		"and hibernation fails while other swap is active; no swapfile made (SWAP_HIBERNATION=ignore makes one anyway)", why))
+	if o.File.Active != nil {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("%s is active and will keep hibernation from working; `swap-bootstrap remove` takes it away", c.File))
+	}
+	p := swap.Plan{File: c.File, PageSize: o.PageSize, Actions: []swap.Action{}, Notes: []string{}}
+	return d, p, nil
 }
 
 // degraded says why this boot cannot trust its target size, or "": the

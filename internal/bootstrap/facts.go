@@ -25,6 +25,9 @@ type Facts struct {
 	// MetadataFailed is set when the service was asked and gave no instance
 	// type (down, slow, refused): the reason, for the warning.
 	MetadataFailed string `json:"-"`
+	// Hibernation is the metadata service's hibernation/configured: "true",
+	// "false", or "" when it was not asked or did not answer.
+	Hibernation string `json:"hibernation_configured,omitempty"`
 	// TagsFailed is set when SWAP_TAGS=true and the tags could not be read:
 	// they are unknown, not absent. Why, for the warning.
 	TagsFailed string `json:"-"`
@@ -65,6 +68,7 @@ func Gather(ctx context.Context, c config.Config, fetch Fetcher, log *slog.Logge
 		f.InstanceType, f.TypeSource = m.InstanceType, "metadata service"
 	}
 	f.InstanceID, f.Region, f.AvailabilityZone, f.Architecture = m.InstanceID, m.Region, m.AvailabilityZone, m.Architecture
+	f.Hibernation = m.Hibernation
 	f.MetadataNote = "asked " + m.Endpoint
 	log.Info("instance facts from the metadata service", "instance_type", m.InstanceType, "instance_id", m.InstanceID,
 		"region", m.Region, "availability_zone", m.AvailabilityZone, "elapsed_ms", f.MetadataMS)

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
+	"github.com/soundhub/swap-bootstrap/internal/kubelet"
 	"github.com/soundhub/swap-bootstrap/internal/sizing"
 	"github.com/soundhub/swap-bootstrap/internal/swap"
 )
@@ -30,9 +31,12 @@ type Report struct {
 	Areas      []swap.Area       `json:"swap_areas"`
 	File       *FileReport       `json:"file,omitempty"`
 	Swappiness int               `json:"swappiness"`
-	State      string            `json:"state,omitempty"`
-	ElapsedMS  float64           `json:"elapsed_ms"`
-	path       string
+	Kubelet    *kubelet.Node     `json:"kubelet,omitempty"`
+	// Hibernation lists the signs that this instance hibernates.
+	Hibernation []string `json:"hibernation,omitempty"`
+	State       string   `json:"state,omitempty"`
+	ElapsedMS   float64  `json:"elapsed_ms"`
+	path        string
 }
 
 // ReportFacts are the instance facts and the memory that sizes swap.
@@ -67,6 +71,13 @@ func newReport(cmd string, c config.Config, f Facts, d Decision, p *swap.Plan, o
 	if r.Sources == nil {
 		r.Sources = map[string]string{}
 	}
+	if o.Kubelet.Present {
+		r.Kubelet = &o.Kubelet
+	}
+	if f.Hibernation == "true" {
+		r.Hibernation = append(r.Hibernation, "metadata service: hibernation/configured=true")
+	}
+	r.Hibernation = append(r.Hibernation, o.Hibernation...)
 	r.ElapsedMS = ms(time.Since(start))
 	return r
 }
@@ -195,6 +206,16 @@ func (r Report) writeText(w io.Writer) {
 			}
 			pr("action %d:       %s %s%s: %s", i+1, a.Kind, a.Path, size, a.Reason)
 		}
+	}
+	if k := r.Kubelet; k != nil {
+		allowed := "refuses swap"
+		if k.SwapAllowed {
+			allowed = "allows swap"
+		}
+		pr("kubelet:        %s, %s: %s", k.Evidence, allowed, k.Why)
+	}
+	for _, h := range r.Hibernation {
+		pr("hibernation:    %s", h)
 	}
 	if r.Command == "status" {
 		pr("swappiness:     %d", r.Swappiness)

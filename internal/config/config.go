@@ -53,6 +53,8 @@ type Env struct {
 	LogFormat   string `envconfig:"SWAP_LOG_FORMAT" default:"text" desc:"text or json"`
 	LockFile    string `envconfig:"SWAP_LOCK_FILE" default:"/run/swap-bootstrap.lock" desc:"lock that keeps runs from overlapping"`
 	LockTimeout string `envconfig:"SWAP_LOCK_TIMEOUT" default:"60s" desc:"how long a run waits for another one to finish"`
+	Kubelet     string `envconfig:"SWAP_KUBELET" default:"check" desc:"check: on a Kubernetes node, make swap only where kubelet's configuration allows it (failSwapOn: false); ignore: skip the check"`
+	Hibernation string `envconfig:"SWAP_HIBERNATION" default:"skip" desc:"skip: make no swapfile on an instance with hibernation configured (hibinit-agent's /swap must be the only swap); ignore: make one anyway"`
 }
 
 // Config is the validated configuration.
@@ -78,6 +80,8 @@ type Config struct {
 	LogFormat    string
 	LockFile     string
 	LockTimeout  time.Duration
+	Kubelet      string // "check" or "ignore"
+	Hibernation  string // "skip" or "ignore"
 	// PageSize is the running kernel's page size: a swap area has at least
 	// ten pages (sizing.MinSize), so every size is checked against it.
 	PageSize int64
@@ -158,6 +162,11 @@ var rows = []row{
 	{"SWAP_LOG_FORMAT", func(v string, c *Config) (err error) { c.LogFormat, err = parseOneOf(v, "text", "json"); return err }},
 	{"SWAP_LOCK_FILE", func(v string, c *Config) (err error) { c.LockFile, err = parsePath(v); return err }},
 	{"SWAP_LOCK_TIMEOUT", func(v string, c *Config) (err error) { c.LockTimeout, err = parseDuration(v, 0, time.Hour); return err }},
+	{"SWAP_KUBELET", func(v string, c *Config) (err error) { c.Kubelet, err = parseOneOf(v, "check", "ignore"); return err }},
+	{"SWAP_HIBERNATION", func(v string, c *Config) (err error) {
+		c.Hibernation, err = parseOneOf(v, "skip", "ignore")
+		return err
+	}},
 }
 
 // sizeVars are the variables that take a size.

@@ -31,6 +31,7 @@ func TestDefaults(t *testing.T) {
 		DiskReserve: gib, Tolerance: sizing.Tolerance{Fraction: 0.05}, Priority: -1, Swappiness: -1,
 		SysctlFile: "/etc/sysctl.d/90-swap-bootstrap.conf", Persist: true, Fstab: "/etc/fstab", IMDS: "auto",
 		IMDSTimeout: 3 * time.Second, LogFormat: "text", LockFile: "/run/swap-bootstrap.lock", LockTimeout: time.Minute, PageSize: int64(os.Getpagesize()),
+		Kubelet: "check", Hibernation: "skip",
 		Sources: map[string]string{"policy": "default", "ratio": "default", "max": "default"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults\n%+v\nwant\n%+v", c, want)
@@ -174,6 +175,12 @@ func TestVariables(t *testing.T) {
 		{"SWAP_LOCK_TIMEOUT=1h", func(c Config) bool { return c.LockTimeout == time.Hour }, ""},
 		{"SWAP_LOCK_TIMEOUT=1h0m1s", nil, `SWAP_LOCK_TIMEOUT="1h0m1s": not a duration from 0s to 1h0m0s`},
 		{"SWAP_LOCK_TIMEOUT=-1s", nil, `SWAP_LOCK_TIMEOUT="-1s"`},
+
+		{"SWAP_KUBELET=ignore", func(c Config) bool { return c.Kubelet == "ignore" }, ""},
+		{"SWAP_KUBELET=off", nil, `SWAP_KUBELET="off": use check or ignore`},
+
+		{"SWAP_HIBERNATION=ignore", func(c Config) bool { return c.Hibernation == "ignore" }, ""},
+		{"SWAP_HIBERNATION=coexist", nil, `SWAP_HIBERNATION="coexist": use skip or ignore`},
 	}
 	tested := map[string]bool{}
 	for _, c := range cases {

@@ -199,6 +199,22 @@ func (c *client) getText(ctx context.Context, path string) (string, error) {
 	return string(b), err
 }
 
+// readHibernation asks whether the instance was launched with hibernation
+// configured: "true", "false" (also for 404, which AWS's own hibernation
+// agents read as "not configured"), or "" when no answer came.
+func (c *client) readHibernation(ctx context.Context) string {
+	v, err := c.getText(ctx, "hibernation/configured")
+	switch {
+	case statusOf(err) == http.StatusNotFound:
+		return "false"
+	case err != nil:
+		return ""
+	case strings.EqualFold(strings.TrimSpace(v), "true"):
+		return "true"
+	}
+	return "false"
+}
+
 // readTags returns the swap-bootstrap:* instance tags, and why some could
 // not be read ("" when all were). It lists
 // tags/instance first: one request when tags are not exposed in the

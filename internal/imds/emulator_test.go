@@ -51,12 +51,16 @@ func TestFetchFromEmulator(t *testing.T) {
 					AvailabilityZone: imdstest.AvailabilityZone, Architecture: tc.arch, Endpoint: endpoint,
 				}
 				assertFacts(t, f, want)
+				if f.Hibernation != "false" { // the emulator has no hibernation item: 404
+					t.Errorf("Hibernation = %q, want false", f.Hibernation)
+				}
 				if f.Elapsed <= 0 || f.Elapsed > 2*time.Second {
 					t.Errorf("Elapsed = %v, want within the 2s budget", f.Elapsed)
 				}
-				// One token and one identity document: nothing more.
-				if got := log.attr("requests"); got != "2" {
-					t.Errorf("requests = %s, want 2 (token + identity document)\n%s", got, log)
+				// One token, the identity document and the hibernation item:
+				// nothing more.
+				if got := log.attr("requests"); got != "3" {
+					t.Errorf("requests = %s, want 3 (token, identity document, hibernation)\n%s", got, log)
 				}
 			})
 		}

@@ -47,6 +47,7 @@ func (b *logBuffer) attr(key string) string {
 func assertFacts(t *testing.T, got, want Facts) {
 	t.Helper()
 	got.Elapsed, want.Elapsed = 0, 0
+	got.Hibernation, want.Hibernation = "", "" // TestFetchHibernation checks it
 	if !maps.Equal(got.Tags, want.Tags) || (got.Tags == nil) != (want.Tags == nil) {
 		t.Errorf("Tags = %#v, want %#v", got.Tags, want.Tags)
 	}
@@ -75,6 +76,11 @@ type fakeIMDS struct {
 func newFakeIMDS(t *testing.T, routes map[string]http.HandlerFunc) *fakeIMDS {
 	t.Helper()
 	f := &fakeIMDS{}
+	if _, ok := routes[routeHibernation]; !ok {
+		// The service's answer for an instance launched without hibernation.
+		routes = maps.Clone(routes)
+		routes[routeHibernation] = status(http.StatusNotFound)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.Path
 		seen := key
@@ -97,11 +103,18 @@ func newFakeIMDS(t *testing.T, routes map[string]http.HandlerFunc) *fakeIMDS {
 	return f
 }
 
-// requests lists what the fake was asked, e.g. "GET /latest/meta-data/x +token".
+// requests lists what the fake was asked, e.g. "GET /latest/meta-data/x +token",
+// leaving out the hibernation question, which TestFetchHibernation checks.
 func (f *fakeIMDS) requests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.seen...)
+	var out []string
+	for _, r := range f.seen {
+		if !strings.HasPrefix(r, routeHibernation) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // untouchable is an endpoint that fails the test if anything reaches it.
@@ -163,6 +176,8 @@ const (
 	routeIdentity = "GET /latest/dynamic/instance-identity/document"
 	routeType     = "GET /latest/meta-data/instance-type"
 	routeTags     = "GET /latest/meta-data/tags/instance"
+
+	routeHibernation = "GET /latest/meta-data/hibernation/configured"
 )
 
 // tokenOK issues a token the way the service does.

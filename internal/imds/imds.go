@@ -51,6 +51,10 @@ type Facts struct {
 	// was slow or failed): the tags are then unknown, not absent. "" when
 	// every tag was read, or the instance exposes no tags (404).
 	TagsError string
+	// Hibernation is "true" when the instance was launched with hibernation
+	// configured (meta-data/hibernation/configured), "false" when it was
+	// not (or the item does not exist: 404), "" when the answer did not come.
+	Hibernation string
 	// Elapsed is how long the metadata phase took, set on error too.
 	Elapsed time.Duration
 	// Endpoint is the metadata service asked; "" when it was not asked.
@@ -136,6 +140,7 @@ func Fetch(ctx context.Context, o Options) (Facts, error) {
 		}
 		return fail(u)
 	}
+	f.Hibernation = c.readHibernation(ctx)
 	if o.Tags {
 		f.Tags, f.TagsError = c.readTags(ctx, log)
 	}

@@ -53,3 +53,32 @@ func TestInstanceTypeValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchHibernation (issue 11): whether the instance was launched with
+// hibernation configured, asked with the session token; 404 means no.
+func TestFetchHibernation(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		answer http.HandlerFunc
+		want   string
+	}{
+		{"configured", text("true"), "true"},
+		{"not configured", text("false"), "false"},
+		{"no such item (404)", status(http.StatusNotFound), "false"},
+		{"no answer (500 until the budget ends)", status(http.StatusInternalServerError), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newFakeIMDS(t, map[string]http.HandlerFunc{routeToken: tokenOK, routeIdentity: identity("m5.large", "x86_64"), routeHibernation: c.answer})
+			f, _, err := fetchFrom(t, srv.URL, nil, false)
+			if err != nil || f.Hibernation != c.want || f.InstanceType != "m5.large" {
+				t.Errorf("%+v %v, want hibernation %q", f, err, c.want)
+			}
+			srv.mu.Lock()
+			seen := strings.Join(srv.seen, "\n")
+			srv.mu.Unlock()
+			if !strings.Contains(seen, routeHibernation+" +token") {
+				t.Errorf("requests %s", seen)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package install
 
 import (
 	"fmt"
+	"github.com/soundhub/swap-bootstrap/internal/envfile"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -50,7 +51,7 @@ func envFile(env []string) (string, error) {
 	for _, name := range names {
 		value := values[name]
 		switch {
-		case !validEnvName(name):
+		case !envfile.ValidName(name):
 			problems = append(problems, fmt.Sprintf("%q: not a valid variable name; use letters, digits and _", name))
 			continue
 		case !utf8.ValidString(value) || strings.ContainsAny(value, "\x00\ufeff"):
@@ -73,18 +74,6 @@ func hasEnvPrefix(name string) bool {
 		}
 	}
 	return false
-}
-
-func validEnvName(name string) bool {
-	for i, c := range name {
-		switch {
-		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return name != ""
 }
 
 func quoteEnvValue(v string) string {

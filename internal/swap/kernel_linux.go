@@ -51,6 +51,9 @@ func (k *Kernel) KernelRelease() string {
 // ReadFile implements System.
 func (k *Kernel) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
 
+// ReadDir implements System.
+func (k *Kernel) ReadDir(dir string) ([]fs.DirEntry, error) { return os.ReadDir(dir) }
+
 // ResolveDir implements System.
 func (k *Kernel) ResolveDir(dir string) (string, error) { return filepath.EvalSymlinks(dir) }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/soundhub/swap-bootstrap/internal/kubelet"
 )
 
 // Observation is what the machine looks like now: everything the planner and
@@ -28,7 +30,21 @@ type Observation struct {
 	FS            Filesystem
 	File          FileState
 	Temp          FileInfo // a temp file left by a killed run
+	// Kubelet is what the machine says about kubelet and swap.
+	Kubelet kubelet.Node
+	// Hibernation lists signs that hibinit-agent set up hibernation here:
+	// its marker file, resume_offset= on the kernel command line.
+	Hibernation []string
 }
+
+// hibernationSigns are files that show hibernation is set up on this
+// machine (amazon-ec2-hibinit-agent: the marker it writes once the metadata
+// service said hibernation/configured=true; the resume_offset= it adds to the
+// kernel command line).
+const (
+	hibinitMarker = "/var/lib/hibinit-agent/hibernation-enabled"
+	procCmdline   = "/proc/cmdline"
+)
 
 // Dir is the directory that holds SWAP_FILE.
 type Dir struct {
@@ -97,6 +113,13 @@ func Observe(sys System, p Paths) (Observation, error) {
 	}
 	if o.Fstab, o.FstabMissing, err = readOptional(sys, p.Fstab, "SWAP_FSTAB"); err != nil {
 		return o, err
+	}
+	o.Kubelet = kubelet.Observe(sys)
+	if _, err := sys.ReadFile(hibinitMarker); err == nil {
+		o.Hibernation = append(o.Hibernation, hibinitMarker+" exists")
+	}
+	if b, err := sys.ReadFile(procCmdline); err == nil && strings.Contains(" "+string(b), " resume_offset=") {
+		o.Hibernation = append(o.Hibernation, "the kernel command line has resume_offset=")
 	}
 	return o, observeFile(sys, &o, p.File)
 }

@@ -2,6 +2,7 @@ package swap
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,8 @@ type System interface {
 	KernelRelease() string
 	// ReadFile reads a small file such as /proc/swaps or fstab.
 	ReadFile(path string) ([]byte, error)
+	// ReadDir lists a directory, sorted by name.
+	ReadDir(dir string) ([]fs.DirEntry, error)
 	// ResolveDir returns dir with every symlink in it resolved.
 	ResolveDir(dir string) (string, error)
 	// Statfs describes the filesystem that holds dir.

@@ -26,6 +26,7 @@ type Fake struct {
 	OnPageSize      func() int64
 	OnKernelRelease func() string
 	OnReadFile      func(path string) ([]byte, error)
+	OnReadDir       func(dir string) ([]fs.DirEntry, error)
 	OnResolveDir    func(dir string) (string, error)
 	OnStatfs        func(dir string) (swap.Filesystem, error)
 	OnLstat         func(path string) (swap.FileInfo, error)
@@ -89,6 +90,14 @@ func (f *Fake) ReadFile(path string) ([]byte, error) {
 		f.unexpected(fmt.Sprintf("ReadFile(%q)", path))
 	}
 	return f.OnReadFile(path)
+}
+
+// ReadDir implements swap.System.
+func (f *Fake) ReadDir(dir string) ([]fs.DirEntry, error) {
+	if f.OnReadDir == nil {
+		f.unexpected(fmt.Sprintf("ReadDir(%q)", dir))
+	}
+	return f.OnReadDir(dir)
 }
 
 // ResolveDir implements swap.System.
@@ -228,11 +237,22 @@ type Machine struct {
 	KernelRelease string            // default "6.1.0"
 	Files         map[string][]byte // ReadFile and ReadHeader answers; /proc files included
 	Infos         map[string]swap.FileInfo
-	Symlinks      map[string]string // ResolveDir: a directory that resolves elsewhere
-	MissingDirs   []string          // ResolveDir: fs.ErrNotExist
-	FS            swap.Filesystem   // Statfs answer for every directory
-	Denied        []string          // ReadHeader: fs.ErrPermission
+	Symlinks      map[string]string   // ResolveDir: a directory that resolves elsewhere
+	MissingDirs   []string            // ResolveDir: fs.ErrNotExist
+	FS            swap.Filesystem     // Statfs answer for every directory
+	Denied        []string            // ReadHeader: fs.ErrPermission
+	Dirs          map[string][]string // ReadDir: the names in a directory (files)
 }
+
+// fakeInfo is a regular file's fs.FileInfo, for ReadDir.
+type fakeInfo string
+
+func (n fakeInfo) Name() string       { return string(n) }
+func (n fakeInfo) Size() int64        { return 0 }
+func (n fakeInfo) Mode() fs.FileMode  { return 0o644 }
+func (n fakeInfo) ModTime() time.Time { return time.Time{} }
+func (n fakeInfo) IsDir() bool        { return false }
+func (n fakeInfo) Sys() any           { return nil }
 
 // NewMachine returns a Fake whose read methods answer from m; its changing
 // methods are unset (set the ones the test expects).
@@ -260,6 +280,16 @@ func NewMachine(t testing.TB, m Machine) *Fake {
 				return b, nil
 			}
 			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+		},
+		OnReadDir: func(dir string) ([]fs.DirEntry, error) {
+			var out []fs.DirEntry
+			for _, name := range m.Dirs[dir] {
+				out = append(out, fs.FileInfoToDirEntry(fakeInfo(name)))
+			}
+			if out == nil {
+				return nil, &fs.PathError{Op: "open", Path: dir, Err: fs.ErrNotExist}
+			}
+			return out, nil
 		},
 		OnResolveDir: func(dir string) (string, error) {
 			if has(m.MissingDirs, dir) {
