@@ -172,6 +172,7 @@ func (s *scenario) env(extra ...string) []string {
 		"SWAP_FILE=" + filepath.Join(s.dir, "swapfile"),
 		"SWAP_INSTANCE_TYPE=t3.micro",
 		"SWAP_IMDS=off",
+		"SWAP_ZSWAP=keep",
 		"SWAP_LOCK_FILE=" + filepath.Join(s.dir, "lock"),
 		"SWAP_SYSCTL_FILE=" + filepath.Join(s.dir, "sysctl.conf"),
 		"AWS_EC2_METADATA_DISABLED=true",

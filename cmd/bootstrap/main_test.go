@@ -61,6 +61,7 @@ func env(t *testing.T, file string, kv ...string) []string {
 		"SWAP_SYSCTL_FILE=" + filepath.Join(tmp, "sysctl.conf"),
 		"SWAP_LOCK_FILE=" + filepath.Join(tmp, "lock"),
 		"SWAP_IMDS=off",
+		"SWAP_ZSWAP=keep", // the host's zswap stays as it is; TestZswap sets and restores it
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
 	return override(e, kv...)

@@ -69,6 +69,9 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 	if f.TagsFailed != "" {
 		d.Warnings = append(d.Warnings, "instance tags could not be read ("+f.TagsFailed+"); sizing from the variables alone")
 	}
+	if c.Zswap == "on" && !o.Zswap.Supported && c.Policy != sizing.PolicyOff {
+		d.Warnings = append(d.Warnings, "this kernel has no zswap ("+swap.ZswapDir+" is missing): swap works without the compressed cache")
+	}
 	if f.MetadataFailed != "" && f.InstanceType == "" {
 		d.Warnings = append(d.Warnings, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
 	}
@@ -183,8 +186,12 @@ func DecideRemove(c config.Config, o swap.Observation) (Decision, swap.Plan, err
 }
 
 func settings(c config.Config) swap.Settings {
-	return swap.Settings{File: c.File, Priority: c.Priority, Swappiness: c.Swappiness, SysctlFile: c.SysctlFile,
+	s := swap.Settings{File: c.File, Priority: c.Priority, Swappiness: c.Swappiness, SysctlFile: c.SysctlFile,
 		Persist: c.Persist, Fstab: c.Fstab, Tolerance: c.Tolerance, Zero: c.Zero}
+	if c.Zswap != "keep" {
+		s.Zswap = &swap.ZswapSettings{Enabled: c.Zswap == "on", Compressor: c.ZswapComp, MaxPoolPercent: c.ZswapPool}
+	}
+	return s
 }
 
 func paths(c config.Config) swap.Paths {

@@ -32,10 +32,11 @@ func cfg(t *testing.T, kv ...string) config.Config {
 // t3.micro reports) with 100 GiB free on ext4 and no swapfile yet.
 func machine() swap.Observation {
 	return swap.Observation{PageSize: 4096, KernelRelease: "6.1.0", SwapSupported: true, Swappiness: 60,
-		Mem:  swap.Meminfo{MemTotal: 972 * mib, MemAvailable: 600 * mib},
-		Dir:  swap.Dir{Path: "/var", Exists: true, Real: "/var"},
-		FS:   swap.Filesystem{Type: "ext4", Available: 100 * gib},
-		File: swap.FileState{}, Fstab: []byte("UUID=x / ext4 defaults 0 1\n")}
+		Mem:   swap.Meminfo{MemTotal: 972 * mib, MemAvailable: 600 * mib},
+		Dir:   swap.Dir{Path: "/var", Exists: true, Real: "/var"},
+		FS:    swap.Filesystem{Type: "ext4", Available: 100 * gib},
+		Zswap: swap.Zswap{Supported: true, Enabled: true, Compressor: "lzo-rle", MaxPoolPercent: 20},
+		File:  swap.FileState{}, Fstab: []byte("UUID=x / ext4 defaults 0 1\n")}
 }
 
 // withFile adds our swapfile of size bytes, active or not.
@@ -147,6 +148,11 @@ func TestDecide(t *testing.T) {
 				o.File = swap.FileState{FileInfo: swap.FileInfo{Kind: swap.KindRegular, Size: 10}}
 				return o
 			}(), target: 0, actions: ""},
+		{name: "a kernel without zswap: said, swap made anyway", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap = swap.Zswap{}; return o }(),
+			target: 2 * gib, actions: "create,fstab-set", warn: "this kernel has no zswap"},
+		{name: "zswap off on this boot: turned on", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap.Enabled = false; return o }(),
+			target: 2 * gib, actions: "zswap,create,fstab-set"},
+		{name: "SWAP_ZSWAP=off turns it off", env: []string{"SWAP_ZSWAP=off"}, facts: typed("t3.micro"), obs: machine(), target: 2 * gib, actions: "zswap,create,fstab-set"},
 		{name: "tmpfs is refused", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.FS.Type = "tmpfs"; return o }(),
 			error: "is on tmpfs, which cannot hold a swapfile"},
 	}

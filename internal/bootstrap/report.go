@@ -32,6 +32,7 @@ type Report struct {
 	File       *FileReport       `json:"file,omitempty"`
 	Swappiness int               `json:"swappiness"`
 	Kubelet    *kubelet.Node     `json:"kubelet,omitempty"`
+	Zswap      *ZswapReport      `json:"zswap,omitempty"`
 	// Hibernation lists the signs that this instance hibernates.
 	Hibernation []string `json:"hibernation,omitempty"`
 	State       string   `json:"state,omitempty"`
@@ -45,6 +46,14 @@ type ReportFacts struct {
 	MemoryBytes  int64  `json:"memory_bytes"`
 	MemorySource string `json:"memory_source"`
 	MemoryNote   string `json:"memory_note,omitempty"`
+}
+
+// ZswapReport is zswap's state and what its pool holds.
+type ZswapReport struct {
+	swap.Zswap
+	// From /proc/meminfo (Linux 5.19+): the pool's size and what it holds.
+	PoolMeminfoBytes int64 `json:"meminfo_zswap_bytes"`
+	StoredBytes      int64 `json:"meminfo_zswapped_bytes"`
 }
 
 // FileReport describes the managed file for status.
@@ -73,6 +82,9 @@ func newReport(cmd string, c config.Config, f Facts, d Decision, p *swap.Plan, o
 	}
 	if o.Kubelet.Present {
 		r.Kubelet = &o.Kubelet
+	}
+	if o.Zswap.Supported {
+		r.Zswap = &ZswapReport{Zswap: o.Zswap, PoolMeminfoBytes: o.Mem.Zswap, StoredBytes: o.Mem.Zswapped}
 	}
 	if f.Hibernation == "true" {
 		r.Hibernation = append(r.Hibernation, "metadata service: hibernation/configured=true")
@@ -216,6 +228,18 @@ func (r Report) writeText(w io.Writer) {
 	}
 	for _, h := range r.Hibernation {
 		pr("hibernation:    %s", h)
+	}
+	if z := r.Zswap; z != nil {
+		state := "off"
+		if z.Enabled {
+			state = "on"
+		}
+		line := fmt.Sprintf("%s, %s, pool at most %d%% of RAM; pool %s holds %s", state, z.Compressor, z.MaxPoolPercent,
+			sizing.FormatSize(z.PoolMeminfoBytes), sizing.FormatSize(z.StoredBytes))
+		if z.StoredPages >= 0 {
+			line += fmt.Sprintf(" (%d pages)", z.StoredPages)
+		}
+		pr("zswap:          %s", line)
 	}
 	if r.Command == "status" {
 		pr("swappiness:     %d", r.Swappiness)

@@ -54,6 +54,9 @@ type Env struct {
 	LockFile    string `envconfig:"SWAP_LOCK_FILE" default:"/run/swap-bootstrap.lock" desc:"lock that keeps runs from overlapping"`
 	LockTimeout string `envconfig:"SWAP_LOCK_TIMEOUT" default:"60s" desc:"how long a run waits for another one to finish"`
 	Kubelet     string `envconfig:"SWAP_KUBELET" default:"check" desc:"check: on a Kubernetes node, make swap only where kubelet's configuration allows it (failSwapOn: false); ignore: skip the check"`
+	Zswap       string `envconfig:"SWAP_ZSWAP" default:"on" desc:"on: a compressed cache in front of swap (zswap), set at every run; off: turn it off; keep: leave it as the kernel has it"`
+	ZswapComp   string `envconfig:"SWAP_ZSWAP_COMPRESSOR" default:"lzo-rle" desc:"zswap's compressor (lzo-rle, lzo, zstd, lz4, deflate: what the kernel has); one it lacks is a warning"`
+	ZswapPool   string `envconfig:"SWAP_ZSWAP_POOL_PERCENT" default:"20" desc:"the most RAM zswap's pool may take, in percent (1..100)"`
 	Hibernation string `envconfig:"SWAP_HIBERNATION" default:"skip" desc:"skip: make no swapfile on an instance with hibernation configured (hibinit-agent's /swap must be the only swap); ignore: make one anyway"`
 }
 
@@ -81,6 +84,9 @@ type Config struct {
 	LockFile     string
 	LockTimeout  time.Duration
 	Kubelet      string // "check" or "ignore"
+	Zswap        string // "on", "off" or "keep"
+	ZswapComp    string
+	ZswapPool    int
 	Hibernation  string // "skip" or "ignore"
 	// PageSize is the running kernel's page size: a swap area has at least
 	// ten pages (sizing.MinSize), so every size is checked against it.
@@ -163,6 +169,9 @@ var rows = []row{
 	{"SWAP_LOCK_FILE", func(v string, c *Config) (err error) { c.LockFile, err = parsePath(v); return err }},
 	{"SWAP_LOCK_TIMEOUT", func(v string, c *Config) (err error) { c.LockTimeout, err = parseDuration(v, 0, time.Hour); return err }},
 	{"SWAP_KUBELET", func(v string, c *Config) (err error) { c.Kubelet, err = parseOneOf(v, "check", "ignore"); return err }},
+	{"SWAP_ZSWAP", func(v string, c *Config) (err error) { c.Zswap, err = parseOneOf(v, "on", "off", "keep"); return err }},
+	{"SWAP_ZSWAP_COMPRESSOR", func(v string, c *Config) (err error) { c.ZswapComp, err = parseCompressor(v); return err }},
+	{"SWAP_ZSWAP_POOL_PERCENT", func(v string, c *Config) (err error) { c.ZswapPool, err = parsePercent(v); return err }},
 	{"SWAP_HIBERNATION", func(v string, c *Config) (err error) {
 		c.Hibernation, err = parseOneOf(v, "skip", "ignore")
 		return err
@@ -430,6 +439,18 @@ func ParseInstanceType(v string) (string, error) {
 		return "", fmt.Errorf("not an EC2 instance type; use a name such as t3.micro")
 	}
 	return t, nil
+}
+
+var compressorRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// parseCompressor accepts the name of a kernel compression algorithm; whether
+// this kernel has it is known only when zswap is asked to use it.
+func parseCompressor(v string) (string, error) {
+	c := strings.ToLower(v)
+	if !compressorRE.MatchString(c) {
+		return "", fmt.Errorf("not a compressor name; use one the kernel has, e.g. lzo-rle, lzo, zstd, lz4 or deflate")
+	}
+	return c, nil
 }
 
 func parsePath(v string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"syscall"
 
 	"github.com/soundhub/swap-bootstrap/internal/fault"
@@ -81,6 +82,15 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		return enable(ctx, a, s, sys, log)
 	case ActionDisable:
 		return guardedSwapoff(a.Reason, a.Path, sys)
+	case ActionZswap:
+		// zswap only speeds swap up: a parameter this kernel refuses (a
+		// compressor it lacks) is a warning, and the swapfile is still made.
+		for _, pr := range a.Params {
+			if err := sys.SetParam(pr.Path, pr.Value); err != nil {
+				log.Warn("zswap parameter not set; zswap keeps its current value", "param", pr.Path, "value", pr.Value, "error", err.Error())
+			}
+		}
+		return nil
 	case ActionPriority:
 		if err := guardedSwapoff("priority", a.Path, sys); err != nil {
 			return err
@@ -94,7 +104,7 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		}
 		return nil
 	case ActionSwappiness:
-		if err := sys.SetSwappiness(a.Value); err != nil {
+		if err := sys.SetParam(ProcSwappiness, strconv.Itoa(a.Value)); err != nil {
 			return err
 		}
 		return sys.WriteFile(a.Path, a.Content, 0o644)

@@ -121,8 +121,8 @@ func TestExecuteOrder(t *testing.T) {
 			},
 			want: []string{"make /var/swapfile 2147483648 zero=false"}, error: "disk full"},
 		{name: "swappiness: set now, then persisted", plan: sysctl, available: gib,
-			setup: func(f *swaptest.Fake) { f.OnSetSwappiness = func(int) error { return nil } },
-			want:  []string{"swappiness 10", "write /etc/sysctl.d/s.conf"}},
+			setup: func(f *swaptest.Fake) { f.OnSetParam = func(string, string) error { return nil } },
+			want:  []string{"param /proc/sys/vm/swappiness 10", "write /etc/sysctl.d/s.conf"}},
 		{name: "fstab write fails: the message says how to do without fstab", plan: remove, available: gib, active: []swap.Area{ours},
 			setup: func(f *swaptest.Fake) {
 				f.OnWriteFile = func(string, []byte, os.FileMode) error { return errors.New("read-only file system") }
@@ -211,5 +211,30 @@ func TestExecuteLeavesNoTempFile(t *testing.T) {
 		if err == nil || calls[len(calls)-1] != "remove /var/.swapfile.swap-bootstrap-tmp" {
 			t.Errorf("%s: %v, calls %q", plan.Actions[0].Kind, err, calls)
 		}
+	}
+}
+
+// TestExecuteZswapNeverFails: a zswap parameter the kernel refuses (a
+// compressor it lacks) is a warning; the rest of the plan runs.
+func TestExecuteZswapNeverFails(t *testing.T) {
+	plan := swap.Plan{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096, Actions: []swap.Action{
+		{Kind: swap.ActionZswap, Params: []swap.Param{{Path: swap.ZswapDir + "/compressor", Value: "zstd"}, {Path: swap.ZswapDir + "/enabled", Value: "Y"}}},
+		{Kind: swap.ActionCreate, Path: "/var/swapfile", Size: 2 * gib}}}
+	f := kernelFake(t, gib)
+	f.OnSetParam = func(path, _ string) error {
+		if strings.HasSuffix(path, "/compressor") {
+			return errors.New("invalid argument")
+		}
+		return nil
+	}
+	var logs strings.Builder
+	if err := swap.Execute(context.Background(), plan, settings, f, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Calls(), ","); !strings.Contains(got, "param /sys/module/zswap/parameters/enabled Y,make /var/swapfile") {
+		t.Errorf("calls %s", got)
+	}
+	if !strings.Contains(logs.String(), "zswap parameter not set") {
+		t.Errorf("no warning:\n%s", logs.String())
 	}
 }

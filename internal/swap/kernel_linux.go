@@ -616,10 +616,18 @@ func linkTarget(path string) (string, error) {
 	return path, unix.ELOOP
 }
 
-// SetSwappiness implements System.
-func (k *Kernel) SetSwappiness(v int) error {
-	if err := os.WriteFile(ProcSwappiness, []byte(strconv.Itoa(v)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("set vm.swappiness=%d: %w", v, err)
+// SetParam implements System. The file must exist: a kernel parameter is
+// never created.
+func (k *Kernel) SetParam(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(value + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set %s to %s: %w", path, value, err)
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ type Observation struct {
 	FS            Filesystem
 	File          FileState
 	Temp          FileInfo // a temp file left by a killed run
+	// Zswap is zswap's state.
+	Zswap Zswap
 	// Kubelet is what the machine says about kubelet and swap.
 	Kubelet kubelet.Node
 	// Hibernation lists signs that hibinit-agent set up hibernation here:
@@ -112,6 +114,9 @@ func Observe(sys System, p Paths) (Observation, error) {
 		return o, err
 	}
 	if o.Fstab, o.FstabMissing, err = readOptional(sys, p.Fstab, "SWAP_FSTAB"); err != nil {
+		return o, err
+	}
+	if o.Zswap, err = observeZswap(sys); err != nil {
 		return o, err
 	}
 	o.Kubelet = kubelet.Observe(sys)

@@ -128,6 +128,22 @@ func TestObserveCases(t *testing.T) {
 				t.Errorf("%+v", o.File)
 			}
 		}},
+		{"zswap, with debugfs stats", func(m *swaptest.Machine) {
+			m.Files["/sys/module/zswap/parameters/enabled"] = []byte("Y\n")
+			m.Files["/sys/module/zswap/parameters/compressor"] = []byte("lzo-rle\n")
+			m.Files["/sys/module/zswap/parameters/max_pool_percent"] = []byte("20\n")
+			m.Files["/sys/kernel/debug/zswap/pool_total_size"] = []byte("12288\n")
+		}, func(t *testing.T, o swap.Observation) {
+			z := o.Zswap
+			if !z.Supported || !z.Enabled || z.Compressor != "lzo-rle" || z.MaxPoolPercent != 20 || z.PoolBytes != 12288 || z.StoredPages != -1 {
+				t.Errorf("%+v", z)
+			}
+		}},
+		{"a kernel without zswap", func(m *swaptest.Machine) {}, func(t *testing.T, o swap.Observation) {
+			if o.Zswap.Supported {
+				t.Errorf("%+v", o.Zswap)
+			}
+		}},
 		{"vm.swappiness unreadable", func(m *swaptest.Machine) { delete(m.Files, swap.ProcSwappiness) },
 			func(t *testing.T, o swap.Observation) {
 				if o.Swappiness != -1 {

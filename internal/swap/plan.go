@@ -19,6 +19,8 @@ type Settings struct {
 	Fstab      string
 	Tolerance  sizing.Tolerance
 	Zero       bool // SWAP_ALLOCATE=zero
+	// Zswap is what SWAP_ZSWAP* ask for; nil leaves zswap alone.
+	Zswap *ZswapSettings
 }
 
 // Target is the swapfile the decision asks for.
@@ -46,6 +48,7 @@ const (
 	ActionFstabRemove ActionKind = "fstab-remove" // drop our fstab entry
 	ActionSwappiness  ActionKind = "swappiness"   // set and persist vm.swappiness
 	ActionPriority    ActionKind = "priority"     // swapoff, then swapon with SWAP_PRIORITY
+	ActionZswap       ActionKind = "zswap"        // set zswap's parameters
 )
 
 // Action is one step, with the reason it is needed.
@@ -59,9 +62,10 @@ type Action struct {
 	PrepareFirst bool `json:"prepare_first,omitempty"`
 	OldActive    bool `json:"old_active,omitempty"`
 	// Zero: write zeros instead of fallocate.
-	Zero    bool   `json:"zero_fill,omitempty"`
-	Value   int    `json:"value,omitempty"`
-	Content []byte `json:"-"` // new fstab or sysctl file bytes
+	Zero    bool    `json:"zero_fill,omitempty"`
+	Value   int     `json:"value,omitempty"`
+	Params  []Param `json:"params,omitempty"` // kernel parameters to write, in order
+	Content []byte  `json:"-"`                // new fstab or sysctl file bytes
 }
 
 // Plan is what apply or remove will do, and why. It is data: `plan` prints it,
@@ -98,6 +102,7 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		planSwappiness(&p, s, o)
 		return p, nil
 	}
+	planZswap(&p, s, o)
 	planRemoveTemp(&p, s, o)
 	zero := s.Zero || (o.FS.Type == "xfs" && kernelBefore(o.KernelRelease, 4, 18))
 	replace := func(kind ActionKind, why string) {

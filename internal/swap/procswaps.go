@@ -99,13 +99,15 @@ func escapeOctal(s string) string {
 // Meminfo holds the /proc/meminfo figures swap-bootstrap uses, in bytes.
 type Meminfo struct {
 	MemTotal, MemAvailable, SwapTotal, SwapFree, Cached int64
+	// Zswap is the compressed pool's size, Zswapped what it holds (Linux 5.19+).
+	Zswap, Zswapped int64
 }
 
 // ParseMeminfo reads /proc/meminfo ("MemTotal:  1004284 kB").
 func ParseMeminfo(b []byte) (Meminfo, error) {
 	var m Meminfo
 	fields := map[string]*int64{"MemTotal": &m.MemTotal, "MemAvailable": &m.MemAvailable,
-		"SwapTotal": &m.SwapTotal, "SwapFree": &m.SwapFree, "Cached": &m.Cached}
+		"SwapTotal": &m.SwapTotal, "SwapFree": &m.SwapFree, "Cached": &m.Cached, "Zswap": &m.Zswap, "Zswapped": &m.Zswapped}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		key, rest, ok := strings.Cut(sc.Text(), ":")

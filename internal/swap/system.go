@@ -60,7 +60,9 @@ type System interface {
 	FixOwnerMode(path string) error
 	// WriteFile replaces path with data atomically (temp file, fsync, rename).
 	WriteFile(path string, data []byte, perm os.FileMode) error
-	SetSwappiness(v int) error
+	// SetParam writes a kernel parameter: a file under /proc/sys or
+	// /sys/module (vm.swappiness, zswap's parameters).
+	SetParam(path, value string) error
 }
 
 // FileKind says what is at a path.

@@ -33,16 +33,16 @@ type Fake struct {
 	OnReadHeader    func(path string) ([]byte, error)
 	OnPrivileged    func() error
 
-	OnLock          func(path string, wait time.Duration) (func(), error)
-	OnMakeSwapfile  func(path string, size, pageSize int64, zero bool) error
-	OnCommit        func(path string, replace bool) error
-	OnZeroFill      func(path string) error
-	OnSwapon        func(path string, priority int) error
-	OnSwapoff       func(path string) error
-	OnRemove        func(path string) error
-	OnFixOwnerMode  func(path string) error
-	OnWriteFile     func(path string, data []byte, perm os.FileMode) error
-	OnSetSwappiness func(v int) error
+	OnLock         func(path string, wait time.Duration) (func(), error)
+	OnMakeSwapfile func(path string, size, pageSize int64, zero bool) error
+	OnCommit       func(path string, replace bool) error
+	OnZeroFill     func(path string) error
+	OnSwapon       func(path string, priority int) error
+	OnSwapoff      func(path string) error
+	OnRemove       func(path string) error
+	OnFixOwnerMode func(path string) error
+	OnWriteFile    func(path string, data []byte, perm os.FileMode) error
+	OnSetParam     func(path, value string) error
 
 	mu    sync.Mutex
 	calls []string
@@ -221,13 +221,13 @@ func (f *Fake) WriteFile(path string, data []byte, perm os.FileMode) error {
 	return f.OnWriteFile(path, data, perm)
 }
 
-// SetSwappiness implements swap.System.
-func (f *Fake) SetSwappiness(v int) error {
-	if f.OnSetSwappiness == nil {
-		f.unexpected(fmt.Sprintf("SetSwappiness(%d)", v))
+// SetParam implements swap.System.
+func (f *Fake) SetParam(path, value string) error {
+	if f.OnSetParam == nil {
+		f.unexpected(fmt.Sprintf("SetParam(%q, %q)", path, value))
 	}
-	f.record("swappiness %d", v)
-	return f.OnSetSwappiness(v)
+	f.record("param %s %s", path, value)
+	return f.OnSetParam(path, value)
 }
 
 // Machine is an in-memory machine for NewMachine: what the read methods of
