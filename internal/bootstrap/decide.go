@@ -187,7 +187,7 @@ func DecideRemove(c config.Config, o swap.Observation) (Decision, swap.Plan, err
 
 func settings(c config.Config) swap.Settings {
 	s := swap.Settings{File: c.File, Priority: c.Priority, Swappiness: c.Swappiness, SysctlFile: c.SysctlFile,
-		Persist: c.Persist, Fstab: c.Fstab, Tolerance: c.Tolerance, Zero: c.Zero}
+		Persist: c.Persist, Fstab: c.Fstab, Tolerance: c.Tolerance, Zero: c.Zero, InstanceStore: c.InstanceStore}
 	if c.Zswap != "keep" {
 		s.Zswap = &swap.ZswapSettings{Enabled: c.Zswap == "on", Compressor: c.ZswapComp, MaxPoolPercent: c.ZswapPool}
 	}
@@ -195,5 +195,5 @@ func settings(c config.Config) swap.Settings {
 }
 
 func paths(c config.Config) swap.Paths {
-	return swap.Paths{File: c.File, Fstab: c.Fstab, Sysctl: c.SysctlFile}
+	return swap.Paths{File: c.File, Fstab: c.Fstab, Sysctl: c.SysctlFile, InstanceStore: c.InstanceStore}
 }

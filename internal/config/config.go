@@ -57,6 +57,7 @@ type Env struct {
 	Zswap       string `envconfig:"SWAP_ZSWAP" default:"on" desc:"on: a compressed cache in front of swap (zswap), set at every run; off: turn it off; keep: leave it as the kernel has it"`
 	ZswapComp   string `envconfig:"SWAP_ZSWAP_COMPRESSOR" default:"lzo-rle" desc:"zswap's compressor (lzo-rle, lzo, zstd, lz4, deflate: what the kernel has); one it lacks is a warning"`
 	ZswapPool   string `envconfig:"SWAP_ZSWAP_POOL_PERCENT" default:"20" desc:"the most RAM zswap's pool may take, in percent (1..100)"`
+	Store       string `envconfig:"SWAP_INSTANCE_STORE" default:"off" desc:"prefer: also put swap on free NVMe instance-store disks (local, faster than EBS), ahead of the swapfile, re-made at every boot; off"`
 	Hibernation string `envconfig:"SWAP_HIBERNATION" default:"skip" desc:"skip: make no swapfile on an instance with hibernation configured (hibinit-agent's /swap must be the only swap); ignore: make one anyway"`
 }
 
@@ -87,7 +88,9 @@ type Config struct {
 	Zswap        string // "on", "off" or "keep"
 	ZswapComp    string
 	ZswapPool    int
-	Hibernation  string // "skip" or "ignore"
+	// InstanceStore: also swap on free NVMe instance-store disks.
+	InstanceStore bool
+	Hibernation   string // "skip" or "ignore"
 	// PageSize is the running kernel's page size: a swap area has at least
 	// ten pages (sizing.MinSize), so every size is checked against it.
 	PageSize int64
@@ -172,6 +175,11 @@ var rows = []row{
 	{"SWAP_ZSWAP", func(v string, c *Config) (err error) { c.Zswap, err = parseOneOf(v, "on", "off", "keep"); return err }},
 	{"SWAP_ZSWAP_COMPRESSOR", func(v string, c *Config) (err error) { c.ZswapComp, err = parseCompressor(v); return err }},
 	{"SWAP_ZSWAP_POOL_PERCENT", func(v string, c *Config) (err error) { c.ZswapPool, err = parsePercent(v); return err }},
+	{"SWAP_INSTANCE_STORE", func(v string, c *Config) error {
+		w, err := parseOneOf(v, "off", "prefer")
+		c.InstanceStore = w == "prefer"
+		return err
+	}},
 	{"SWAP_HIBERNATION", func(v string, c *Config) (err error) {
 		c.Hibernation, err = parseOneOf(v, "skip", "ignore")
 		return err

@@ -187,6 +187,9 @@ func TestVariables(t *testing.T) {
 		{"SWAP_ZSWAP_POOL_PERCENT=10", func(c Config) bool { return c.ZswapPool == 10 }, ""},
 		{"SWAP_ZSWAP_POOL_PERCENT=0", nil, `SWAP_ZSWAP_POOL_PERCENT="0": not a whole percentage from 1 to 100`},
 
+		{"SWAP_INSTANCE_STORE=prefer", func(c Config) bool { return c.InstanceStore }, ""},
+		{"SWAP_INSTANCE_STORE=always", nil, `SWAP_INSTANCE_STORE="always": use off or prefer`},
+
 		{"SWAP_HIBERNATION=ignore", func(c Config) bool { return c.Hibernation == "ignore" }, ""},
 		{"SWAP_HIBERNATION=coexist", nil, `SWAP_HIBERNATION="coexist": use skip or ignore`},
 	}

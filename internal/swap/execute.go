@@ -82,6 +82,13 @@ func execute(ctx context.Context, p Plan, a Action, s Settings, sys System, log 
 		return enable(ctx, a, s, sys, log)
 	case ActionDisable:
 		return guardedSwapoff(a.Reason, a.Path, sys)
+	case ActionDevice:
+		if a.Format {
+			if err := sys.MakeSwapDevice(a.Path, a.Size, p.PageSize); err != nil {
+				return err
+			}
+		}
+		return swapon(a.Path, a.Value, sys)
 	case ActionZswap:
 		// zswap only speeds swap up: a parameter this kernel refuses (a
 		// compressor it lacks) is a warning, and the swapfile is still made.
@@ -140,6 +147,19 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 		return fmt.Errorf("swapon %q: %w", a.Path, err)
 	}
 	fault.At(fault.Enabled)
+	return listed(a.Path, sys)
+}
+
+// swapon turns path on at priority and confirms it in /proc/swaps.
+func swapon(path string, priority int, sys System) error {
+	if err := sys.Swapon(path, priority); err != nil {
+		return fmt.Errorf("swapon %q: %w", path, err)
+	}
+	return listed(path, sys)
+}
+
+// listed confirms that the kernel lists path as swap.
+func listed(path string, sys System) error {
 	b, err := sys.ReadFile(ProcSwaps)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", ProcSwaps, err)
@@ -148,10 +168,10 @@ func enable(ctx context.Context, a Action, s Settings, sys System, log *slog.Log
 	if err != nil {
 		return err
 	}
-	if _, ok := FindArea(areas, a.Path); ok {
+	if _, ok := FindArea(areas, path); ok {
 		return nil
 	}
-	return fmt.Errorf("swapon %q succeeded but it is not listed in %s", a.Path, ProcSwaps)
+	return fmt.Errorf("swapon %q succeeded but it is not listed in %s", path, ProcSwaps)
 }
 
 // guardedSwapoff turns path off unless the swap in use on it exceeds

@@ -54,8 +54,8 @@ func (k *Kernel) ReadFile(path string) ([]byte, error) { return os.ReadFile(path
 // ReadDir implements System.
 func (k *Kernel) ReadDir(dir string) ([]fs.DirEntry, error) { return os.ReadDir(dir) }
 
-// ResolveDir implements System.
-func (k *Kernel) ResolveDir(dir string) (string, error) { return filepath.EvalSymlinks(dir) }
+// Resolve implements System.
+func (k *Kernel) Resolve(path string) (string, error) { return filepath.EvalSymlinks(path) }
 
 var fsNames = map[int64]string{
 	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs", unix.F2FS_SUPER_MAGIC: "f2fs",
@@ -149,6 +149,48 @@ func (k *Kernel) ReadHeader(path string) ([]byte, error) {
 		err = nil
 	}
 	return b[:n], err
+}
+
+// ReadAt implements System.
+func (k *Kernel) ReadAt(path string, off int64, n int) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	m, err := f.ReadAt(b, off)
+	if m > 0 {
+		err = nil
+	}
+	return b[:m], err
+}
+
+// MakeSwapDevice implements System. O_EXCL on a block device fails with
+// EBUSY while it is mounted, swapped on, or held by device-mapper or md: the
+// kernel's own check that nothing uses it.
+func (k *Kernel) MakeSwapDevice(path string, size, pageSize int64) error {
+	hdr, err := NewHeader(size, pageSize)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s exclusively: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return fmt.Errorf("%s is not a block device", path)
+	}
+	if _, err := f.WriteAt(hdr.Marshal(), 0); err != nil {
+		return fmt.Errorf("write swap header to %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
 }
 
 // ErrNotRoot means a command that changes the machine ran without the
@@ -494,8 +536,8 @@ func (k *Kernel) viaFD(path string, call func(string) error) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%q is not a regular file", path)
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFBLK {
+		return fmt.Errorf("%q is neither a regular file nor a block device", path)
 	}
 	return call("/proc/self/fd/" + strconv.Itoa(fd))
 }

@@ -32,6 +32,8 @@ type Observation struct {
 	Temp          FileInfo // a temp file left by a killed run
 	// Zswap is zswap's state.
 	Zswap Zswap
+	// Disks are the NVMe instance-store disks (read with Paths.InstanceStore).
+	Disks []Disk
 	// Kubelet is what the machine says about kubelet and swap.
 	Kubelet kubelet.Node
 	// Hibernation lists signs that hibinit-agent set up hibernation here:
@@ -68,6 +70,8 @@ type FileState struct {
 // Paths tells Observe which files to read.
 type Paths struct {
 	File, Fstab, Sysctl string
+	// InstanceStore also reads the NVMe instance-store disks.
+	InstanceStore bool
 }
 
 // Reusable is the disk space this run may take back for the new swapfile:
@@ -119,6 +123,11 @@ func Observe(sys System, p Paths) (Observation, error) {
 	if o.Zswap, err = observeZswap(sys); err != nil {
 		return o, err
 	}
+	if p.InstanceStore {
+		if o.Disks, err = observeInstanceStore(sys, o.Areas); err != nil {
+			return o, err
+		}
+	}
 	o.Kubelet = kubelet.Observe(sys)
 	if _, err := sys.ReadFile(hibinitMarker); err == nil {
 		o.Hibernation = append(o.Hibernation, hibinitMarker+" exists")
@@ -147,7 +156,7 @@ func readOptional(sys System, path, name string) (b []byte, missing bool, err er
 func observeFile(sys System, o *Observation, path string) error {
 	dir := filepath.Dir(path)
 	o.Dir = Dir{Path: dir}
-	real, err := sys.ResolveDir(dir)
+	real, err := sys.Resolve(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

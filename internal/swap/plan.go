@@ -21,6 +21,9 @@ type Settings struct {
 	Zero       bool // SWAP_ALLOCATE=zero
 	// Zswap is what SWAP_ZSWAP* ask for; nil leaves zswap alone.
 	Zswap *ZswapSettings
+	// InstanceStore puts swap on free NVMe instance-store disks too
+	// (SWAP_INSTANCE_STORE=prefer).
+	InstanceStore bool
 }
 
 // Target is the swapfile the decision asks for.
@@ -49,6 +52,7 @@ const (
 	ActionSwappiness  ActionKind = "swappiness"   // set and persist vm.swappiness
 	ActionPriority    ActionKind = "priority"     // swapoff, then swapon with SWAP_PRIORITY
 	ActionZswap       ActionKind = "zswap"        // set zswap's parameters
+	ActionDevice      ActionKind = "swap-device"  // (mkswap and) swapon an instance-store disk
 )
 
 // Action is one step, with the reason it is needed.
@@ -62,7 +66,9 @@ type Action struct {
 	PrepareFirst bool `json:"prepare_first,omitempty"`
 	OldActive    bool `json:"old_active,omitempty"`
 	// Zero: write zeros instead of fallocate.
-	Zero    bool    `json:"zero_fill,omitempty"`
+	Zero bool `json:"zero_fill,omitempty"`
+	// Format: write a swap header on the device first.
+	Format  bool    `json:"format,omitempty"`
 	Value   int     `json:"value,omitempty"`
 	Params  []Param `json:"params,omitempty"` // kernel parameters to write, in order
 	Content []byte  `json:"-"`                // new fstab or sysctl file bytes
@@ -152,6 +158,7 @@ func PlanApply(s Settings, o Observation, t Target) (Plan, error) {
 		p.Actions = append(p.Actions, Action{Kind: ActionFstabRemove, Path: s.Fstab, Content: want,
 			Reason: "SWAP_PERSIST=none: drop the entry swap-bootstrap wrote for " + s.File})
 	}
+	planInstanceStore(&p, s, o)
 	planSwappiness(&p, s, o)
 	return p, nil
 }

@@ -28,8 +28,8 @@ type System interface {
 	ReadFile(path string) ([]byte, error)
 	// ReadDir lists a directory, sorted by name.
 	ReadDir(dir string) ([]fs.DirEntry, error)
-	// ResolveDir returns dir with every symlink in it resolved.
-	ResolveDir(dir string) (string, error)
+	// Resolve returns path with every symlink in it resolved.
+	Resolve(path string) (string, error)
 	// Statfs describes the filesystem that holds dir.
 	Statfs(dir string) (Filesystem, error)
 	// Lstat describes path without following a symlink at it; an error
@@ -38,6 +38,8 @@ type System interface {
 	// ReadHeader returns the first bytes of the file at path (at least the
 	// largest page size when the file is that long), never through a symlink.
 	ReadHeader(path string) ([]byte, error)
+	// ReadAt reads n bytes at off of a file or block device (fewer at its end).
+	ReadAt(path string, off int64, n int) ([]byte, error)
 	// Privileged fails unless the process may call swapon(2).
 	Privileged() error
 
@@ -47,6 +49,10 @@ type System interface {
 	// created 0600 with O_EXCL|O_NOFOLLOW, NOCOW on btrfs, allocated, header
 	// written, fsynced. A stale temp file is replaced.
 	MakeSwapfile(ctx context.Context, path string, size, pageSize int64, zero bool) error
+	// MakeSwapDevice writes a swap header for size bytes at the start of the
+	// block device at path, opened exclusively (so never while it is mounted
+	// or held), and syncs it.
+	MakeSwapDevice(path string, size, pageSize int64) error
 	// Commit renames TempPath(path) to path; replace allows an existing
 	// (inactive) file at path to be replaced.
 	Commit(path string, replace bool) error

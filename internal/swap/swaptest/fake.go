@@ -27,22 +27,24 @@ type Fake struct {
 	OnKernelRelease func() string
 	OnReadFile      func(path string) ([]byte, error)
 	OnReadDir       func(dir string) ([]fs.DirEntry, error)
-	OnResolveDir    func(dir string) (string, error)
+	OnResolve       func(dir string) (string, error)
 	OnStatfs        func(dir string) (swap.Filesystem, error)
 	OnLstat         func(path string) (swap.FileInfo, error)
 	OnReadHeader    func(path string) ([]byte, error)
+	OnReadAt        func(path string, off int64, n int) ([]byte, error)
 	OnPrivileged    func() error
 
-	OnLock         func(path string, wait time.Duration) (func(), error)
-	OnMakeSwapfile func(path string, size, pageSize int64, zero bool) error
-	OnCommit       func(path string, replace bool) error
-	OnZeroFill     func(path string) error
-	OnSwapon       func(path string, priority int) error
-	OnSwapoff      func(path string) error
-	OnRemove       func(path string) error
-	OnFixOwnerMode func(path string) error
-	OnWriteFile    func(path string, data []byte, perm os.FileMode) error
-	OnSetParam     func(path, value string) error
+	OnLock           func(path string, wait time.Duration) (func(), error)
+	OnMakeSwapfile   func(path string, size, pageSize int64, zero bool) error
+	OnMakeSwapDevice func(path string, size, pageSize int64) error
+	OnCommit         func(path string, replace bool) error
+	OnZeroFill       func(path string) error
+	OnSwapon         func(path string, priority int) error
+	OnSwapoff        func(path string) error
+	OnRemove         func(path string) error
+	OnFixOwnerMode   func(path string) error
+	OnWriteFile      func(path string, data []byte, perm os.FileMode) error
+	OnSetParam       func(path, value string) error
 
 	mu    sync.Mutex
 	calls []string
@@ -100,12 +102,12 @@ func (f *Fake) ReadDir(dir string) ([]fs.DirEntry, error) {
 	return f.OnReadDir(dir)
 }
 
-// ResolveDir implements swap.System.
-func (f *Fake) ResolveDir(dir string) (string, error) {
-	if f.OnResolveDir == nil {
-		f.unexpected(fmt.Sprintf("ResolveDir(%q)", dir))
+// Resolve implements swap.System.
+func (f *Fake) Resolve(dir string) (string, error) {
+	if f.OnResolve == nil {
+		f.unexpected(fmt.Sprintf("Resolve(%q)", dir))
 	}
-	return f.OnResolveDir(dir)
+	return f.OnResolve(dir)
 }
 
 // Statfs implements swap.System.
@@ -132,6 +134,14 @@ func (f *Fake) ReadHeader(path string) ([]byte, error) {
 	return f.OnReadHeader(path)
 }
 
+// ReadAt implements swap.System.
+func (f *Fake) ReadAt(path string, off int64, n int) ([]byte, error) {
+	if f.OnReadAt == nil {
+		f.unexpected(fmt.Sprintf("ReadAt(%q, %d, %d)", path, off, n))
+	}
+	return f.OnReadAt(path, off, n)
+}
+
 // Privileged implements swap.System.
 func (f *Fake) Privileged() error {
 	if f.OnPrivileged == nil {
@@ -156,6 +166,15 @@ func (f *Fake) MakeSwapfile(_ context.Context, path string, size, pageSize int64
 	}
 	f.record("make %s %d zero=%v", path, size, zero)
 	return f.OnMakeSwapfile(path, size, pageSize, zero)
+}
+
+// MakeSwapDevice implements swap.System.
+func (f *Fake) MakeSwapDevice(path string, size, pageSize int64) error {
+	if f.OnMakeSwapDevice == nil {
+		f.unexpected(fmt.Sprintf("MakeSwapDevice(%q, %d)", path, size))
+	}
+	f.record("mkswap %s %d", path, size)
+	return f.OnMakeSwapDevice(path, size, pageSize)
 }
 
 // Commit implements swap.System.
@@ -237,8 +256,8 @@ type Machine struct {
 	KernelRelease string            // default "6.1.0"
 	Files         map[string][]byte // ReadFile and ReadHeader answers; /proc files included
 	Infos         map[string]swap.FileInfo
-	Symlinks      map[string]string   // ResolveDir: a directory that resolves elsewhere
-	MissingDirs   []string            // ResolveDir: fs.ErrNotExist
+	Symlinks      map[string]string   // Resolve: a directory that resolves elsewhere
+	MissingDirs   []string            // Resolve: fs.ErrNotExist
 	FS            swap.Filesystem     // Statfs answer for every directory
 	Denied        []string            // ReadHeader: fs.ErrPermission
 	Dirs          map[string][]string // ReadDir: the names in a directory (files)
@@ -291,7 +310,7 @@ func NewMachine(t testing.TB, m Machine) *Fake {
 			}
 			return out, nil
 		},
-		OnResolveDir: func(dir string) (string, error) {
+		OnResolve: func(dir string) (string, error) {
 			if has(m.MissingDirs, dir) {
 				return "", &fs.PathError{Op: "lstat", Path: dir, Err: fs.ErrNotExist}
 			}
