@@ -11,18 +11,30 @@
 // as arguments ("-" or no argument reads stdin), each holding one document or
 // several in a row (pages fetched with --no-paginate and --next-token, or
 // dumps of several regions). The CLI follows NextToken itself unless told not
-// to, so one file per region is the usual input.
+// to, so one file per region is the usual input. A type listed in several
+// dumps gets the union of their architectures; its memory, instance store
+// and hibernation support must agree wherever they are given.
 //
-// -merge FILE keeps the rows of an existing table for the types the JSON
-// does not mention, so a dump of one region does not drop the types only
-// other regions offer; rows from the JSON win. Without -o the table goes to
-// stdout; with -o it replaces FILE atomically (written beside it, then
-// renamed), so FILE may also be the -merge input.
+// -merge FILE keeps the rows of an existing table, all five columns, for the
+// types the JSON does not mention, so a dump of one region does not drop the
+// types only other regions offer; rows from the JSON win. Without -o the
+// table goes to stdout; with -o it replaces FILE atomically (written beside
+// it, then renamed), so FILE may also be the -merge input.
 //
-// The table has three tab-separated columns under the header line
-// instance_type, memory_mib, architectures: one row per type sorted by name
-// in byte order, with the architectures sorted and comma-separated (arm64,
-// or i386,x86_64).
+// The table has five tab-separated columns under the header line
+// instance_type, memory_mib, architectures, instance_storage_gb,
+// hibernation_supported: one row per type sorted by name in byte order.
+//
+//   - memory_mib is MemoryInfo.SizeInMiB.
+//   - architectures is ProcessorInfo.SupportedArchitectures, sorted and
+//     comma-separated (arm64, or i386,x86_64).
+//   - instance_storage_gb is InstanceStorageInfo.TotalSizeInGB, the instance
+//     store's total size; 0 when the type has none (EC2 then leaves
+//     InstanceStorageInfo out), - when the size is not known (a store the
+//     dump gives no size for, or a merged row that did not know). Whether
+//     the store is NVMe is not recorded.
+//   - hibernation_supported is HibernationSupported: true, false, or - when
+//     the input does not say.
 package main
 
 import (
@@ -40,13 +52,18 @@ import (
 	"strings"
 )
 
-const header = "instance_type\tmemory_mib\tarchitectures"
+const header = "instance_type\tmemory_mib\tarchitectures\tinstance_storage_gb\thibernation_supported"
+
+// unknown is how the table writes a fact no input gave.
+const unknown = "-"
 
 // instanceType is one row of the table.
 type instanceType struct {
 	Name          string
 	MemoryMiB     int64
 	Architectures []string // sorted, no duplicates
+	StorageGB     int64    // instance store total in GB; 0 = none, -1 = unknown
+	Hibernation   string   // "true", "false", or "" when unknown
 	Source        string   // where the row came from, for error messages
 }
 
@@ -95,11 +112,10 @@ func generate(inputs []string, merge, out string, stdin io.Reader, stdout, stder
 			return err
 		}
 		for _, t := range types {
-			if prev, ok := fromJSON[t.Name]; ok && prev.MemoryMiB != t.MemoryMiB {
-				return fmt.Errorf("%s: %d MiB in %s but %d MiB in %s; use the dumps of one date",
-					t.Name, prev.MemoryMiB, prev.Source, t.MemoryMiB, t.Source)
-			} else if ok {
-				t.Architectures = union(prev.Architectures, t.Architectures)
+			if prev, ok := fromJSON[t.Name]; ok {
+				if t, err = combine(prev, t); err != nil {
+					return err
+				}
 			}
 			fromJSON[t.Name] = t
 		}
@@ -149,8 +165,34 @@ func generate(inputs []string, merge, out string, stdin io.Reader, stdout, stder
 	return nil
 }
 
+// combine merges two descriptions of one type from different dumps (regions,
+// pages listed twice): the architectures add up, the other facts must agree
+// where both dumps give them.
+func combine(prev, t instanceType) (instanceType, error) {
+	disagree := func(a, b string) error {
+		return fmt.Errorf("%s: %s in %s but %s in %s; use the dumps of one date", t.Name, a, prev.Source, b, t.Source)
+	}
+	if prev.MemoryMiB != t.MemoryMiB {
+		return t, disagree(fmt.Sprintf("%d MiB", prev.MemoryMiB), fmt.Sprintf("%d MiB", t.MemoryMiB))
+	}
+	t.Architectures = union(prev.Architectures, t.Architectures)
+	switch {
+	case t.StorageGB < 0:
+		t.StorageGB = prev.StorageGB
+	case prev.StorageGB >= 0 && prev.StorageGB != t.StorageGB:
+		return t, disagree(fmt.Sprintf("%d GB instance store", prev.StorageGB), fmt.Sprintf("%d GB", t.StorageGB))
+	}
+	switch {
+	case t.Hibernation == "":
+		t.Hibernation = prev.Hibernation
+	case prev.Hibernation != "" && prev.Hibernation != t.Hibernation:
+		return t, disagree("HibernationSupported "+prev.Hibernation, t.Hibernation)
+	}
+	return t, nil
+}
+
 // describeOutput is the part of `aws ec2 describe-instance-types --output
-// json` the table needs.
+// json` the table needs. Pointers tell a field the dump left out from a zero.
 type describeOutput struct {
 	InstanceTypes *[]struct {
 		InstanceType  string
@@ -158,6 +200,9 @@ type describeOutput struct {
 		ProcessorInfo struct {
 			SupportedArchitectures []string
 		}
+		InstanceStorageSupported *bool
+		InstanceStorageInfo      *struct{ TotalSizeInGB *int64 }
+		HibernationSupported     *bool
 	}
 	NextToken string
 }
@@ -189,6 +234,21 @@ func parseDescribe(r io.Reader, source string) ([]instanceType, error) {
 				Architectures: union(nil, it.ProcessorInfo.SupportedArchitectures),
 				Source:        source,
 			}
+			// EC2 leaves InstanceStorageInfo out for types without an instance
+			// store (InstanceStorageSupported false); a type that has one but
+			// no size in the dump is unknown, not 0.
+			switch {
+			case it.InstanceStorageInfo != nil && it.InstanceStorageInfo.TotalSizeInGB != nil:
+				t.StorageGB = *it.InstanceStorageInfo.TotalSizeInGB
+				if t.StorageGB < 0 {
+					return nil, fmt.Errorf("%s: %s: InstanceStorageInfo.TotalSizeInGB %d, want 0 or more", where, t.Name, t.StorageGB)
+				}
+			case it.InstanceStorageSupported != nil && *it.InstanceStorageSupported:
+				t.StorageGB = -1
+			}
+			if it.HibernationSupported != nil {
+				t.Hibernation = strconv.FormatBool(*it.HibernationSupported)
+			}
 			if err := t.check(); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
@@ -215,14 +275,26 @@ func parseTSV(r io.Reader, source string) ([]instanceType, error) {
 			continue
 		}
 		f := strings.Split(text, "\t")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: %d fields, want 3 separated by tabs", source, line, len(f))
+		if len(f) != 5 {
+			return nil, fmt.Errorf("%s:%d: %d fields, want 5 separated by tabs", source, line, len(f))
 		}
 		mib, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: memory_mib %q is not a number", source, line, f[1])
 		}
-		t := instanceType{Name: f[0], MemoryMiB: mib, Architectures: union(nil, strings.Split(f[2], ",")), Source: source}
+		t := instanceType{Name: f[0], MemoryMiB: mib, Architectures: union(nil, strings.Split(f[2], ",")), StorageGB: -1, Source: source}
+		if f[3] != unknown {
+			if t.StorageGB, err = strconv.ParseInt(f[3], 10, 64); err != nil || t.StorageGB < 0 {
+				return nil, fmt.Errorf("%s:%d: instance_storage_gb %q: want a number of GB, 0 for no instance store, or %s", source, line, f[3], unknown)
+			}
+		}
+		switch f[4] {
+		case "true", "false":
+			t.Hibernation = f[4]
+		case unknown:
+		default:
+			return nil, fmt.Errorf("%s:%d: hibernation_supported %q: want true, false or %s", source, line, f[4], unknown)
+		}
 		if err := t.check(); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", source, line, err)
 		}
@@ -266,7 +338,11 @@ func writeTSV(w *bytes.Buffer, table map[string]instanceType) {
 	w.WriteString(header + "\n")
 	for _, n := range names {
 		t := table[n]
-		fmt.Fprintf(w, "%s\t%d\t%s\n", t.Name, t.MemoryMiB, strings.Join(t.Architectures, ","))
+		storage := unknown
+		if t.StorageGB >= 0 {
+			storage = strconv.FormatInt(t.StorageGB, 10)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", t.Name, t.MemoryMiB, strings.Join(t.Architectures, ","), storage, orElse(t.Hibernation, unknown))
 	}
 }
 

@@ -71,8 +71,8 @@ func TestTableFromDescribeInstanceTypes(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			golden(t, "testdata/describe-instance-types.golden.tsv", out)
-			if !strings.Contains(stderr, "4 types from JSON") {
-				t.Errorf("stderr = %q, want a count of 4 types", stderr)
+			if !strings.Contains(stderr, "6 types from JSON") {
+				t.Errorf("stderr = %q, want a count of 6 types", stderr)
 			}
 		})
 	}
@@ -83,10 +83,12 @@ func TestMergeKeepsTypesTheJSONDoesNotList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	// t2.micro: 999 MiB x86_64 in the old table, 1024 MiB i386,x86_64 in
-	// the JSON, which wins; a1.medium, mac2.metal and u-6tb1.metal are kept.
+	// t2.micro: 999 MiB x86_64, storage and hibernation unknown in the old
+	// table; 1024 MiB i386,x86_64, no store, hibernation true in the JSON,
+	// which wins. a1.medium, m3.medium (a 4 GB store), mac2.metal and
+	// u-6tb1.metal (both facts unknown) are kept with all their columns.
 	golden(t, "testdata/merged.golden.tsv", out)
-	if !strings.Contains(stderr, "3 kept from testdata/merge-base.tsv, 7 rows") {
+	if !strings.Contains(stderr, "4 kept from testdata/merge-base.tsv, 10 rows") {
 		t.Errorf("stderr = %q", stderr)
 	}
 }
@@ -140,6 +142,16 @@ func TestBadInputLeavesTheTableAlone(t *testing.T) {
 			nil, "t3.micro: no supported architectures"},
 		{"two dumps disagree", `{"InstanceTypes": [{"InstanceType": "t2.micro", "MemoryInfo": {"SizeInMiB": 2048}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}}]}`,
 			[]string{page1, "-"}, "t2.micro: 1024 MiB in " + page1 + " but 2048 MiB in stdin"},
+		{"two dumps disagree on the instance store", `{"InstanceTypes": [{"InstanceType": "m5d.large", "MemoryInfo": {"SizeInMiB": 8192}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+			"InstanceStorageSupported": true, "InstanceStorageInfo": {"TotalSizeInGB": 150}}]}`,
+			[]string{page1, "-"}, "m5d.large: 75 GB instance store in " + page1 + " but 150 GB in stdin"},
+		{"two dumps disagree on hibernation", `{"InstanceTypes": [{"InstanceType": "t2.micro", "MemoryInfo": {"SizeInMiB": 1024}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}, "HibernationSupported": false}]}`,
+			[]string{page1, "-"}, "t2.micro: HibernationSupported true in " + page1 + " but false in stdin"},
+		{"negative instance store", `{"InstanceTypes": [{"InstanceType": "m5d.large", "MemoryInfo": {"SizeInMiB": 8192}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}, "InstanceStorageInfo": {"TotalSizeInGB": -1}}]}`,
+			nil, "stdin: document 1, InstanceTypes[0]: m5d.large: InstanceStorageInfo.TotalSizeInGB -1"},
+		{"merge table of three columns", "", []string{"-merge", "testdata/three-columns.tsv", page1}, `header "instance_type\tmemory_mib\tarchitectures"`},
+		{"merge table with a bad instance store", "", []string{"-merge", "testdata/bad-storage.tsv", page1}, `testdata/bad-storage.tsv:3: instance_storage_gb "75GB"`},
+		{"merge table with a bad hibernation", "", []string{"-merge", "testdata/bad-hibernation.tsv", page1}, `testdata/bad-hibernation.tsv:2: hibernation_supported "yes"`},
 		{"merge table with another header", "", []string{"-merge", page1, page1}, "header"},
 		{"missing file", "", []string{"testdata/nope.json"}, "nope.json"},
 	}
@@ -162,6 +174,36 @@ func TestBadInputLeavesTheTableAlone(t *testing.T) {
 				t.Errorf("output written on error: file %q, stdout %q", got, out)
 			}
 		})
+	}
+}
+
+// A fact the dump leaves out is written as "-", never guessed: a type with
+// an instance store but no size in the dump, and one without
+// HibernationSupported. A type without a store is 0. A second dump that
+// gives a fact fills it in.
+func TestUnknownFactsStayUnknown(t *testing.T) {
+	const dumps = `{"InstanceTypes": [
+	{"InstanceType": "x9.large", "MemoryInfo": {"SizeInMiB": 4096}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+	 "InstanceStorageSupported": true, "HibernationSupported": false},
+	{"InstanceType": "x9.small", "MemoryInfo": {"SizeInMiB": 2048}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+	 "InstanceStorageSupported": false},
+	{"InstanceType": "x9d.large", "MemoryInfo": {"SizeInMiB": 4096}, "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+	 "InstanceStorageSupported": true}
+]}
+{"InstanceTypes": [
+	{"InstanceType": "x9d.large", "MemoryInfo": {"SizeInMiB": 4096}, "ProcessorInfo": {"SupportedArchitectures": ["arm64"]},
+	 "InstanceStorageSupported": true, "InstanceStorageInfo": {"TotalSizeInGB": 118}, "HibernationSupported": true}
+]}`
+	out, stderr, code := runTool(t, strings.NewReader(dumps))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := header + "\n" +
+		"x9.large\t4096\tx86_64\t-\tfalse\n" +
+		"x9.small\t2048\tx86_64\t0\t-\n" +
+		"x9d.large\t4096\tarm64,x86_64\t118\ttrue\n"
+	if out != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}
 }
 
