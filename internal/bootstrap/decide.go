@@ -100,6 +100,10 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 	if p.Deferred != "" {
 		d.Warnings = append(d.Warnings, p.Deferred)
 	}
+	if it, ok := sizing.LookupInstanceType(f.InstanceType); ok && it.InstanceStorageGB > 0 && !c.InstanceStore && err == nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s has %d GB of instance storage: SWAP_INSTANCE_STORE=prefer would put swap on it when it is NVMe and free, ahead of the EBS swapfile",
+			it.Name, it.InstanceStorageGB))
+	}
 	return d, p, err
 }
 

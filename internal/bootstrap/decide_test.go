@@ -278,3 +278,16 @@ func TestDecideNamedType(t *testing.T) {
 		t.Errorf("learnt from the metadata service: %+v", d.Memory)
 	}
 }
+
+// TestDecideInstanceStoreNote (issue 13): plan says when the type has
+// instance storage that SWAP_INSTANCE_STORE=prefer would use.
+func TestDecideInstanceStoreNote(t *testing.T) {
+	_, p, err := Decide(cfg(t), typed("m5d.large"), ram(machine(), 7*gib))
+	if err != nil || !strings.Contains(strings.Join(p.Notes, "\n"), "m5d.large has 75 GB of instance storage: SWAP_INSTANCE_STORE=prefer") {
+		t.Errorf("%v notes %q", err, p.Notes)
+	}
+	_, p, _ = Decide(cfg(t), typed("t3.micro"), machine())
+	if strings.Contains(strings.Join(p.Notes, "\n"), "instance storage") {
+		t.Errorf("t3.micro: notes %q", p.Notes)
+	}
+}
