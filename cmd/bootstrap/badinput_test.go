@@ -37,6 +37,7 @@ var badValues = map[string][]string{
 	"SWAP_KUBELET":            {"", "off", "yes"},
 	"SWAP_HIBERNATION":        {"", "coexist", "off"},
 	"SWAP_ZSWAP":              {"", "maybe", "1"},
+	"SWAP_INSTANCE_STORE":     {"", "always", "yes"},
 	"SWAP_ZSWAP_COMPRESSOR":   {"", "lz4; rm", "../x"},
 	"SWAP_ZSWAP_POOL_PERCENT": {"", "0", "101", "20%"},
 }

@@ -353,6 +353,7 @@ func waitHog(t *testing.T, cmd *exec.Cmd, out *bufio.Reader) (touched bool, kill
 // swap, and completes after swap-bootstrap apply.
 func TestOutOfMemoryScenario(t *testing.T) {
 	const limit = 128 << 20
+	swaptest.TakeZswap(t).Set("enabled", "N") // pages go to the swapfile, not a compressed pool
 	cg := newMemCgroup(t, limit)
 	cg.allowSwap(t, false, limit)
 	cmd, out, _ := cg.hog(t, 300, false)
@@ -400,6 +401,7 @@ func (p pressured) ReadFile(path string) ([]byte, error) {
 // comes through the System seam (pressured).
 func TestSwapoffSafety(t *testing.T) {
 	const limit = 64 << 20
+	swaptest.TakeZswap(t).Set("enabled", "N") // pages go to the swapfile, not a compressed pool
 	dir := swaptest.Mount(t, "ext4", 3*gib, "")
 	file := filepath.Join(dir, "swapfile")
 	e := env(t, file, "SWAP_SIZE=512M", "SWAP_PRIORITY=32767")

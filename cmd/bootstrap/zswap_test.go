@@ -1,46 +1,20 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/soundhub/swap-bootstrap/internal/swap"
 	"github.com/soundhub/swap-bootstrap/internal/swap/swaptest"
 )
-
-// zswapParams saves zswap's parameters and puts them back when the test
-// ends, whatever happens to it.
-func zswapParams(t *testing.T) func(name string) string {
-	t.Helper()
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(swap.ZswapDir, name))
-		if err != nil {
-			swaptest.SkipOrFail(t, "this kernel has no zswap: "+err.Error())
-		}
-		return strings.TrimSpace(string(b))
-	}
-	saved := map[string]string{}
-	for _, n := range []string{"compressor", "max_pool_percent", "enabled"} {
-		saved[n] = read(n)
-	}
-	t.Cleanup(func() {
-		for _, n := range []string{"compressor", "max_pool_percent", "enabled"} {
-			if err := os.WriteFile(filepath.Join(swap.ZswapDir, n), []byte(saved[n]), 0o644); err != nil {
-				t.Errorf("restore zswap %s=%s: %v", n, saved[n], err)
-			}
-		}
-	})
-	return read
-}
 
 // TestZswap (issue 13): SWAP_ZSWAP sets zswap's parameters at every run; a
 // compressor the kernel lacks is a warning and swap is still made; status
 // shows the state. The host's parameters are restored.
 func TestZswap(t *testing.T) {
-	read := zswapParams(t)
-	os.WriteFile(filepath.Join(swap.ZswapDir, "enabled"), []byte("N"), 0o644)
+	z := swaptest.TakeZswap(t)
+	z.Set("enabled", "N")
+	read := z.Get
 	dir := swaptest.Mount(t, "ext4", 2*gib, "")
 	e := override(env(t, filepath.Join(dir, "swapfile"), "SWAP_SIZE=64M"), "SWAP_ZSWAP=on", "SWAP_ZSWAP_COMPRESSOR=lzo", "SWAP_ZSWAP_POOL_PERCENT=7")
 	mustRun(t, e)
