@@ -43,6 +43,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/soundhub/swap-bootstrap/internal/atomicfile"
 )
 
 func main() {
@@ -101,33 +103,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if strings.HasSuffix(f.Asset, ".sh") {
 			mode = 0o755
 		}
-		if err := writeFile(dst, rendered, mode); err != nil {
+		if err := atomicfile.Write(dst, rendered, mode); err != nil {
 			fmt.Fprintf(stderr, "render-installers: %v\n", err)
 			return 1
 		}
 		fmt.Fprintln(stdout, dst)
 	}
 	return 0
-}
-
-// writeFile writes data to path with exactly mode (not masked by the umask),
-// through a temporary file renamed into place.
-func writeFile(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
