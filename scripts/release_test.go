@@ -119,16 +119,7 @@ func TestCloudConfigBootcmdNeedsSettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScenario(t)
 			r := run(t, s.dir, s.env(tc.env...), sh, script)
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2 (bad configuration)", r.code)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
-				}
-			}
-			assertEmptyDir(t, s.root, "the install root")
-			assertEmptyDir(t, s.tmp, "TMPDIR")
+			assertRefusedSettings(t, s, r, tc.want...)
 		})
 	}
 }

@@ -267,6 +267,22 @@ func installRun(t *testing.T, rec, root string) fakeRun {
 	return runs[0]
 }
 
+// assertRefusedSettings checks a script run that bad settings stopped: exit
+// 2, each problem named, nothing installed, nothing left in TMPDIR.
+func assertRefusedSettings(t *testing.T, s *scenario, r result, want ...string) {
+	t.Helper()
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2 (bad configuration)", r.code)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+		}
+	}
+	assertEmptyDir(t, s.root, "the install root")
+	assertEmptyDir(t, s.tmp, "TMPDIR")
+}
+
 type result struct {
 	code           int
 	stdout, stderr string
@@ -1279,16 +1295,7 @@ func TestUserDataNeedsSettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScenario(t)
 			r := run(t, s.dir, s.env(tc.env...), bash, absPath(t, userData))
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2 (bad configuration)", r.code)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
-				}
-			}
-			assertEmptyDir(t, s.root, "the install root")
-			assertEmptyDir(t, s.tmp, "TMPDIR")
+			assertRefusedSettings(t, s, r, tc.want...)
 		})
 	}
 }
