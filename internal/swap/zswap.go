@@ -98,7 +98,7 @@ func planZswap(p *Plan, s Settings, o Observation) {
 		why = append(why, fmt.Sprintf("%s -> %s", onOff(have.Enabled), onOff(want.Enabled)))
 	}
 	if len(params) > 0 {
-		p.Actions = append(p.Actions, Action{Kind: ActionZswap, Path: ZswapDir, Params: params, Reason: "zswap " + strings.Join(why, ", ")})
+		p.Actions = append(p.Actions, Action{Kind: ActionZswap, Path: ZswapDir, Params: params, Reason: strings.Join(why, ", ")})
 	}
 }
 
