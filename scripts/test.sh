@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl)
+packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl groff-base)
 
 if [ "$(id -u)" -eq 0 ]; then
   missing=()

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soundhub/swap-bootstrap/internal/config"
 	"github.com/soundhub/swap-bootstrap/internal/install"
@@ -13,7 +15,7 @@ import (
 
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
-	if err := write(dir); err != nil {
+	if err := write(dir, packageFiles()); err != nil {
 		t.Fatal(err)
 	}
 	unit, err := os.ReadFile(filepath.Join(dir, UnitFile))
@@ -58,5 +60,34 @@ func TestWrite(t *testing.T) {
 		if !strings.Contains(string(env), "# "+v.Desc) {
 			t.Errorf("description of %s missing", v.Name)
 		}
+	}
+}
+
+func TestManual(t *testing.T) {
+	help := "swap-bootstrap v1.2.3: size...\n\n  SWAP_FILE  /var/swapfile  a path with a \\ backslash\n.starts with a dot\n"
+	page := manual(help, "v1.2.3", time.Unix(1767225600, 0).UTC())
+	for _, want := range []string{
+		`.TH SWAP-BOOTSTRAP 8 "2026-01-01" "swap-bootstrap v1.2.3" "System Administration"`,
+		`  SWAP_FILE  /var/swapfile  a path with a \e backslash`,
+		`\&.starts with a dot`,
+		".I /usr/sbin/swap-bootstrap\n",
+		".I /etc/default/swap-bootstrap\n",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("manual page lacks %q:\n%s", want, page)
+		}
+	}
+	// groff renders it without a warning, as lintian's man check does.
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("groff is required under CI=true: %v", err)
+		}
+		t.Skipf("groff not installed: %v", err)
+	}
+	cmd := exec.Command(groff, "-man", "-Tutf8", "-ww", "-z")
+	cmd.Stdin = strings.NewReader(page)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("groff -ww: %v\n%s", err, out)
 	}
 }
