@@ -10,7 +10,7 @@
 //
 // The document is reproducible: its creation time is SOURCE_DATE_EPOCH and
 // its namespace is made of the artifact's name and SHA-256, so the same
-// artifact always gets the same bytes. scripts/release.sh checks that the
+// artifact always gets the same bytes. test/release/check.sh checks that the
 // binary inside each archive and package is the one given with -binary.
 package main
 
