@@ -25,7 +25,8 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
-export PATH="$PATH:$(go env GOPATH)/bin"
+PATH="$PATH:$(go env GOPATH)/bin"
+export PATH
 tools/install.sh ec2-metadata-mock
 
 exec go test -count=1 -timeout 30m "$@" ./...

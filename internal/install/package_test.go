@@ -145,6 +145,9 @@ func TestPackagedHostKeepsOwnOverride(t *testing.T) {
 	}
 	assertFile(t, root, UnitPath, own)
 	assertFile(t, root, BinaryPath, "someone's binary")
+	if !strings.Contains(logs.String(), "overrides the packaged unit; leaving it") {
+		t.Errorf("uninstall does not warn about the override it leaves:\n%s", logs)
+	}
 }
 
 func TestUninstallOnPackagedHost(t *testing.T) {

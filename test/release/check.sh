@@ -3,6 +3,7 @@
 #
 #   sudo test/release/check.sh
 #
+#  - shellcheck on this script, scripts/release.sh and the maintainer scripts
 #  - builds the release twice (scripts/release.sh): the second time from a
 #    fresh clone at another path, with another umask and time zone (and an
 #    empty Go build cache with RELEASE_CHECK_COLD=1); every artifact must be
@@ -48,7 +49,7 @@ die() {
 	exit 1
 }
 
-packages=(dpkg-dev lintian rpm rpmlint cpio mmdebstrap systemd python3-jsonschema groff-base binutils)
+packages=(dpkg-dev lintian rpm rpmlint cpio mmdebstrap systemd python3-jsonschema groff-base binutils shellcheck)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -151,6 +152,12 @@ arches=(amd64 arm64)
 declare -A rpm_arch=([amd64]=x86_64 [arm64]=aarch64) elf_machine=([amd64]="Advanced Micro Devices X86-64" [arm64]=AArch64)
 deb_of() { ls "$a"/swap-bootstrap_*_"$1".deb; }
 rpm_of() { ls "$a"/swap-bootstrap-*."${rpm_arch[$1]}".rpm; }
+
+# The maintainer scripts run as /bin/sh on any distribution (dash on Debian).
+shellcheck_scripts() {
+	show shellcheck test/release/check.sh scripts/release.sh
+	show shellcheck -s sh tools/release/deb/* tools/release/rpm/*
+}
 
 reproducible() {
 	diff <(cd "$a" && ls -A) <(cd "$b" && ls -A) || fail "the two builds made different files"
@@ -543,6 +550,7 @@ signing() {
 	)
 }
 
+check shellcheck shellcheck_scripts
 check reproducible reproducible
 check sha256sums sums
 check binaries binaries
