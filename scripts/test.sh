@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # unzip: the Elastic Beanstalk tests extract source bundles as the platform
-# does; wget: the install scripts' fallback where curl is missing.
-packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl wget unzip)
+# does; wget: the install scripts' fallback where curl is missing; groff-base:
+# the packaged man page is rendered in a test.
+packages=(e2fsprogs xfsprogs btrfs-progs util-linux mount kmod shellcheck systemd cloud-init python3-yaml curl wget unzip groff-base)
 
 if [ "$(id -u)" -eq 0 ]; then
   missing=()

@@ -15,6 +15,7 @@ declare -A pin=(
 	[goreleaser]=github.com/goreleaser/goreleaser/v2@v2.15.1
 	[nfpm]=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 	[actionlint]=github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+	[cosign]=github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 )
 
 die() {

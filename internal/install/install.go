@@ -8,6 +8,16 @@
 // code installs into a Packer build, a chroot or a test's temporary directory
 // (Options.Root).
 //
+// The swap-bootstrap .deb and .rpm install the same unit (UnitFor) as
+// PackageUnitPath, running PackageBinaryPath. Both use the unit name
+// swap-bootstrap.service, and a unit in /etc/systemd/system overrides one of
+// the same name in /usr/lib/systemd/system (systemd.unit(5), "Unit File Load
+// Path"), so whichever is present, one unit runs. On a host where the package
+// is installed, Install and Uninstall leave the package's files to the
+// package manager: Install writes only the settings and enables the packaged
+// unit, and both take away a copy an earlier Install made, so that the
+// packaged binary is the one that runs.
+//
 // Every file is written to a temporary name in its final directory and renamed
 // into place, so a reader never sees half a file and a symlink planted at a
 // final name is replaced rather than written through. All paths are resolved
@@ -35,6 +45,13 @@ const (
 	UnitPath    = "/etc/systemd/system/swap-bootstrap.service"
 	EnvFilePath = "/etc/default/swap-bootstrap"
 	WantsLink   = "/etc/systemd/system/multi-user.target.wants/swap-bootstrap.service"
+)
+
+// Where the swap-bootstrap .deb and .rpm put the binary and the unit. They
+// share EnvFilePath (the packages' config file) and WantsLink with Install.
+const (
+	PackageBinaryPath = "/usr/sbin/swap-bootstrap"
+	PackageUnitPath   = "/usr/lib/systemd/system/swap-bootstrap.service"
 )
 
 // File modes. The environment file is 0644, as is usual under /etc/default:
@@ -81,6 +98,9 @@ func Install(o Options) (changed bool, err error) {
 		return false, err
 	}
 	defer r.Close()
+	if r.packaged() {
+		return r.installForPackage(env, log)
+	}
 
 	// The binary and its settings go first and the enabling symlink last, so
 	// an install that stops halfway never leaves an enabled unit without its
@@ -88,7 +108,7 @@ func Install(o Options) (changed bool, err error) {
 	steps := []func() (bool, error){
 		func() (bool, error) { return r.installBinary(o.Binary, log) },
 		func() (bool, error) { return r.writeFile(EnvFilePath, []byte(env), envFileMode, log) },
-		func() (bool, error) { return r.writeFile(UnitPath, []byte(unitText), unitMode, log) },
+		func() (bool, error) { return r.writeFile(UnitPath, []byte(Unit()), unitMode, log) },
 		func() (bool, error) { return r.symlink(WantsLink, UnitPath, log) },
 	}
 	for _, step := range steps {
@@ -118,6 +138,9 @@ func Uninstall(o Options) (changed bool, err error) {
 		return false, err
 	}
 	defer r.Close()
+	if r.packaged() {
+		return r.uninstallForPackage(log)
+	}
 
 	for _, p := range []string{WantsLink, UnitPath, EnvFilePath, BinaryPath} {
 		c, err := r.remove(p, log)

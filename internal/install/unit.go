@@ -1,11 +1,17 @@
 package install
 
-// unitText is the systemd unit that runs `swap-bootstrap apply` at every boot.
+import "strings"
+
+// unitTemplate is the systemd unit that runs `swap-bootstrap apply` at every
+// boot; @BINARY@ stands for the binary's path. It is the one source of the
+// unit: Install writes UnitFor(BinaryPath) to UnitPath, and the release build
+// packages UnitFor(PackageBinaryPath) as PackageUnitPath (tools/pkgfiles).
 //
 // Ordering only, never Requires=/BindsTo= on docker: if swap-bootstrap fails,
 // Docker must still start. Default dependencies are kept so the unit is
 // stopped cleanly at shutdown and ordered after sysinit.target.
-const unitText = `# Written by swap-bootstrap install; swap-bootstrap uninstall removes it.
+const unitTemplate = `# swap-bootstrap's boot unit, written by swap-bootstrap install (removed by
+# swap-bootstrap uninstall) or installed by the swap-bootstrap package.
 [Unit]
 Description=Create and enable the swapfile sized for this EC2 instance type
 Documentation=https://github.com/soundhub/swap-bootstrap
@@ -23,7 +29,7 @@ ConditionVirtualization=!container
 Type=oneshot
 RemainAfterExit=yes
 EnvironmentFile=-/etc/default/swap-bootstrap
-ExecStart=/usr/local/sbin/swap-bootstrap apply
+ExecStart=@BINARY@ apply
 # Writing the largest swapfile (32 GiB) where the filesystem cannot allocate
 # it without zero-filling, at 25 MiB/s (a gp2 volume at its 100 IOPS
 # baseline after its burst credits are spent), takes 32768/25 = 22 minutes.
@@ -38,5 +44,11 @@ StandardError=journal+console
 WantedBy=multi-user.target
 `
 
+// UnitFor returns the text of the systemd unit that runs binaryPath (an
+// absolute path) at every boot.
+func UnitFor(binaryPath string) string {
+	return strings.ReplaceAll(unitTemplate, "@BINARY@", binaryPath)
+}
+
 // Unit returns the text of the systemd unit that Install writes to UnitPath.
-func Unit() string { return unitText }
+func Unit() string { return UnitFor(BinaryPath) }
