@@ -146,21 +146,18 @@ for a in "${artifacts[@]}"; do
 	"$work/sbom" -binary "$DIST/swap-bootstrap-linux-$arch" -version "$VERSION" -out "$a.spdx.json" "$a"
 done
 
-# The install files with this release's version and pins (tools/render-installers,
-# from the scripts branch; see its doc comment for the files it writes).
-# MERGE NOTE: the condition only exists until that branch is merged; after
-# that the renderer is required and the `else` branch can go.
-if [[ -d tools/render-installers ]]; then
-	if [[ " $ARCHES " == *" amd64 "* && " $ARCHES " == *" arm64 "* ]]; then
-		echo "== install files" >&2
-		sum() { sha256sum "$DIST/swap-bootstrap-linux-$1" | cut -d' ' -f1; }
-		go run ./tools/render-installers -version "$VERSION" \
-			-sha256-amd64 "$(sum amd64)" -sha256-arm64 "$(sum arm64)" -out "$DIST"
-	else
-		echo "release.sh: ARCHES=$ARCHES: the install files need both architectures; not rendered" >&2
-	fi
+# The install files with this release's version and pins (tools/render-installers;
+# its doc comment lists the files). A build between tags renders them with
+# the snapshot version the packages carry, in the tag form the scripts take.
+if [[ " $ARCHES " == *" amd64 "* && " $ARCHES " == *" arm64 "* ]]; then
+	echo "== install files" >&2
+	render_version=$VERSION
+	[[ $render_version == v* ]] || render_version="v$pkg_version"
+	sum() { sha256sum "$DIST/swap-bootstrap-linux-$1" | cut -d' ' -f1; }
+	go run ./tools/render-installers -version "$render_version" \
+		-sha256-amd64 "$(sum amd64)" -sha256-arm64 "$(sum arm64)" -out "$DIST" >&2
 else
-	echo "release.sh: tools/render-installers not present; install files not rendered" >&2
+	echo "release.sh: ARCHES=$ARCHES: the install files need both architectures; not rendered" >&2
 fi
 
 # Every file of the release, by name, so `sha256sum -c SHA256SUMS` works from
