@@ -19,6 +19,12 @@ Documentation=https://github.com/soundhub/swap-bootstrap
 # the network; the swapfile needs the local filesystems.
 Wants=network-online.target
 After=network-online.target local-fs.target
+# On EKS nodes nodeadm's config phase writes kubelet's configuration from
+# user data, which decides whether swap is allowed there; its run phase
+# starts kubelet and waits for it, so never After= that one. hibinit-agent
+# is Type=simple: this orders only its start, and swap-bootstrap asks the
+# metadata service itself whether hibernation is configured.
+After=nodeadm-config.service hibinit-agent.service
 # Swap must be active before the memory-hungry services start. Ordering only:
 # there is no Requires= on them, so they still start if this unit fails.
 Before=docker.service containerd.service ecs.service kubelet.service cloud-final.service
