@@ -231,7 +231,8 @@ Commands:
   status     swap areas, the managed file, swappiness, instance facts           [--json]
   remove     turn the managed swapfile off, delete it, drop its fstab entry
   install    copy this binary to %s and enable a boot unit that runs apply
-             before Docker on every boot   [--root DIR] [--now]
+             before Docker on every boot (where the swap-bootstrap package is
+             installed: only the settings, for its unit)   [--root DIR] [--now]
   uninstall  reverse install (and remove the swapfile unless --keep-swap)   [--root DIR]
   version    print the version
   help       this text
