@@ -415,7 +415,7 @@ func TestSwapoffSafety(t *testing.T) {
 	defer func() { release(); cmd.Wait() }()
 	a, _ := activeArea(t, file)
 	used := a.Used
-	if used < 100*mib {
+	if used < 48*mib { // of ~136 MiB pushed out; other swap of the same priority on the machine takes a share
 		t.Fatalf("only %d bytes of our swapfile in use; the hog did not create pressure", used)
 	}
 	ino, _ := inode(t, file)
