@@ -66,21 +66,7 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 		}
 		return d, p, err
 	}
-	if f.TagsFailed != "" {
-		d.Warnings = append(d.Warnings, "instance tags could not be read ("+f.TagsFailed+"); sizing from the variables alone")
-	}
-	if c.Zswap == "on" && !o.Zswap.Supported && c.Policy != sizing.PolicyOff {
-		d.Warnings = append(d.Warnings, "this kernel has no zswap ("+swap.ZswapDir+" is missing): swap works without the compressed cache")
-	}
-	if f.MetadataFailed != "" && f.InstanceType == "" {
-		d.Warnings = append(d.Warnings, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
-	}
-	if f.InstanceType != "" && d.Memory.Source == sizing.SourceMemTotal {
-		d.Warnings = append(d.Warnings, "sizing from MemTotal: "+d.Memory.Note)
-	}
-	if d.Memory.Source == sizing.SourceTable && d.Memory.Note != f.InstanceType {
-		d.Warnings = append(d.Warnings, d.Memory.Note)
-	}
+	d.Warnings = append(d.Warnings, factWarnings(c, f, o, d.Memory)...)
 
 	current, stale := o.Reusable()
 	d.Budget = sizing.DiskBudget{Available: o.FS.Available, Current: current, Stale: stale, Percent: c.DiskPercent, Reserve: c.DiskReserve}
@@ -105,6 +91,28 @@ func Decide(c config.Config, f Facts, o swap.Observation) (Decision, swap.Plan, 
 			it.Name, it.InstanceStorageGB))
 	}
 	return d, p, err
+}
+
+// factWarnings says what the operator should know about the facts this
+// decision stands on: what could not be learnt, and what it fell back to.
+func factWarnings(c config.Config, f Facts, o swap.Observation, m sizing.Memory) []string {
+	var w []string
+	if f.TagsFailed != "" {
+		w = append(w, "instance tags could not be read ("+f.TagsFailed+"); sizing from the variables alone")
+	}
+	if c.Zswap == "on" && !o.Zswap.Supported && c.Policy != sizing.PolicyOff {
+		w = append(w, "this kernel has no zswap ("+swap.ZswapDir+" is missing): swap works without the compressed cache")
+	}
+	if f.MetadataFailed != "" && f.InstanceType == "" {
+		w = append(w, "metadata service unavailable; sizing from /proc/meminfo: "+f.MetadataFailed)
+	}
+	if f.InstanceType != "" && m.Source == sizing.SourceMemTotal {
+		w = append(w, "sizing from MemTotal: "+m.Note)
+	}
+	if m.Source == sizing.SourceTable && m.Note != f.InstanceType {
+		w = append(w, m.Note) // a named type that MemTotal disagrees with
+	}
+	return w
 }
 
 // memory is the RAM that sizes swap: a type the operator named is taken at
