@@ -71,10 +71,10 @@ seed=${E2E_SEED:-$((RANDOM * 32768 + RANDOM))}
 imds_timeout=3s
 hog_mib=300
 # Scenario 8's memory squeeze: vm.overcommit_memory=2 with this
-# vm.overcommit_ratio, and a neighbour holding all but this many MiB of
-# what RAM alone may commit (see test/e2e/README.md).
+# vm.overcommit_ratio and, unless "none", a neighbour holding all but this
+# many MiB of what RAM alone may commit (see test/e2e/README.md).
 load_ratio=50
-load_headroom=48
+load_headroom=none
 gib=$((1024 * 1024 * 1024))
 
 t0=$SECONDS
@@ -383,6 +383,7 @@ boot() {
 	esac
 	s=$SECONDS
 	rc=0
+	# In the background, so the job's EXIT trap can end it (qemu_pid).
 	timeout -k 10 $((boot_timeout * boots)) "${qemu[@]}" -smp 2 -m "$mem" \
 		-nodefaults -no-user-config -display none -rtc base=utc \
 		-kernel "$img/$kernel" -initrd "$img/${kernel/vmlinuz/initrd}.img" \
@@ -391,9 +392,12 @@ boot() {
 		"${drives[@]}" \
 		-drive "file=$work/seed.img,format=raw,if=virtio,readonly=on" \
 		-netdev "$netdev" -device virtio-net-pci,netdev=n0 -device virtio-rng-pci \
-		"${report[@]}" >"$dir/$name.qemu" 2>&1 || rc=$?
+		"${report[@]}" >"$dir/$name.qemu" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid" || rc=$?
+	qemu_pid=''
 	tr -d '\r' <"$dir/$name.report" >"$dir/$name.report.txt" 2>/dev/null || true
-	printf 'rc=%s seconds=%s boots=%s banners=%s\n' "$rc" "$((SECONDS - s))" "$boots" \
+	printf 'rc=%s seconds=%s boots=%s timeout=%s banners=%s\n' "$rc" "$((SECONDS - s))" "$boots" "$((boot_timeout * boots))" \
 		"$(grep -c 'Linux version [0-9]' "$dir/$name.console" 2>/dev/null || true)" >"$dir/$name.meta"
 	say "$t: boot $name: $boots boot(s) in $((SECONDS - s))s (QEMU exit $rc)"
 }
@@ -520,7 +524,7 @@ job_s7() {
 	fwd=() kernel=vmlinuz
 	drives=(-drive "file=$work/data.img,format=raw,if=virtio,index=1,cache=unsafe")
 	local saved=$boot_timeout
-	boot_timeout=300
+	boot_timeout=600
 	boot s7 $((cuts + 1)) 1024 ro fsck.mode=skip cloud-init=disabled e2e.powercut=1
 	boot_timeout=$saved
 }
@@ -528,8 +532,8 @@ job_s7() {
 start_job() { # TARGET JOB
 	local t=$1 j=$2
 	(
-		imds_pid=''
-		trap 'stop "$imds_pid"; : >"$tmp/done.$t-$j"' EXIT
+		imds_pid='' qemu_pid=''
+		trap 'stop "$qemu_pid" "$imds_pid"; : >"$tmp/done.$t-$j"' EXIT
 		trap 'exit 143' TERM
 		dir=$logs/$t work=$tmp/$t-$j
 		mkdir -p "$dir" "$work"
@@ -635,7 +639,7 @@ ran() {
 	fi
 	rc=$(meta "$t" "$name" rc) boots=$(meta "$t" "$name" boots) banners=$(meta "$t" "$name" banners)
 	ends=$(grep -c "^E2E-END run=$name" "$logs/$t/$name.report.txt" 2>/dev/null || true)
-	check "$name: QEMU exited $rc (124: timed out after $((boot_timeout * boots))s); see $logs/$t/$name.qemu" is "$rc" 0
+	check "$name: QEMU exited $rc (124: timed out after $(meta "$t" "$name" timeout)s); see $logs/$t/$name.qemu" is "$rc" 0
 	check "$name: the console shows $banners kernel boot(s), want $boots (a panic or reset reboots silently); see $logs/$t/$name.console" is "$banners" "$boots"
 	check "$name: $ends complete report(s) (E2E-END), want $boots; see $logs/$t/$name.report.txt" is "$ends" "$boots"
 }
@@ -805,13 +809,18 @@ verdict_8() {
 	off=$(grep -m1 '^E2E-LOAD ' "$logs/$t/s5.report.txt" 2>/dev/null || true)
 	err=$(grep -m1 '^E2E-LOAD-ERROR ' "$logs/$t/s5.report.txt" 2>/dev/null | sed 's/^E2E-LOAD-ERROR //' || true)
 	check "without swap: docker load failed ($off)" gt0 "$(field "$off" exit)"
-	check "without swap: it failed registering a layer for lack of memory ($err)" \
-		grep -Eq 'failed to register layer.*(cannot allocate memory|out of memory|signal: killed|exit status)' <<<"$err"
+	# Docker 20.10 re-executes itself (/proc/self/exe) to extract the
+	# archive and each layer; the kernel refusing that child's memory is the
+	# seed's failure (see test/e2e/README.md for how close this is).
+	check "without swap: the extraction failed for lack of memory ($err)" \
+		grep -Eq '(failed to register layer|Error processing tar file|re-exec).*(cannot allocate memory|out of memory)' <<<"$err"
 	check "without swap: no swap (swap_kib=$(field "$off" swap_kib))" is "$(field "$off" swap_kib)" 0
 	check "with swap: docker load succeeded ($on)" is "$(field "$on" exit)" 0
 	check "with swap: all layers registered (layers=$(field "$on" layers))" gt0 "$(field "$on" layers)"
-	check "the neighbour held its memory in both runs" grep -q 'holding' <<<"$(field "$on" neighbour) $(field "$off" neighbour)"
-	verdict "$t" 8 "docker load, 7-layer image, 1 GiB guest, vm.overcommit_memory=2 ratio $load_ratio, neighbour holding $(field "$off" neighbour_mib)/$(field "$on" neighbour_mib) MiB: without swap exit $(field "$off" exit): \"$err\"; with $(gibs "$(field "$on" swap_kib)") swap exit $(field "$on" exit), $(field "$on" layers) layers in $(field "$on" seconds)s"
+	if [[ $load_headroom != none ]]; then
+		check "the neighbour held its memory in both runs" grep -q 'holding.*holding' <<<"$(field "$on" neighbour) $(field "$off" neighbour)"
+	fi
+	verdict "$t" 8 "docker load, 7-layer image, 1 GiB guest, vm.overcommit_memory=2 ratio $load_ratio, neighbour $(field "$off" neighbour_mib)/$(field "$on" neighbour_mib) MiB, CommitLimit $(field "$off" commit_limit_kib)/$(field "$on" commit_limit_kib) KiB: without swap exit $(field "$off" exit): \"$err\"; with $(gibs "$(field "$on" swap_kib)") swap exit $(field "$on" exit), $(field "$on" layers) layers in $(field "$on" seconds)s"
 }
 
 verdict_9() {

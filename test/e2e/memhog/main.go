@@ -19,9 +19,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -46,14 +46,20 @@ func main() {
 		n = v
 	}
 	if hold {
-		buf := make([]byte, n*mib)
+		// One private anonymous mapping, not the Go heap: the kernel charges
+		// exactly n MiB to the commit account (the heap would add its own
+		// arenas and metadata on top).
+		buf, err := syscall.Mmap(-1, 0, n*mib, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "memhog: map %d MiB: %v\n", n, err)
+			os.Exit(1)
+		}
 		for i := 0; i < len(buf); i += page {
 			buf[i] = pattern(i)
 		}
 		fmt.Printf("memhog: holding %d MiB\n", n)
 		for {
 			time.Sleep(time.Hour)
-			runtime.KeepAlive(buf)
 		}
 	}
 	fmt.Printf("memhog: cgroup limits: memory.max=%s memory.swap.max=%s\n", cgroup("memory.max"), cgroup("memory.swap.max"))
