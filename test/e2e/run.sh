@@ -33,9 +33,9 @@
 #      passes e2fsck, findmnt --verify, keeps fstab's lines, converges,
 #      swap on before Docker, no temp file [bookworm]
 #   8  the original failure: `docker load` of a 7-layer, ~0.5 GiB image in
-#      a 1 GiB guest under tight memory fails in layer extraction without
+#      a 1 GiB guest under strict overcommit fails in extraction without
 #      swap (boot of 5) and succeeds with swap-bootstrap's swap (boot of 1)
-#      [bookworm trixie]
+#      [bookworm]
 #   9  16 KiB pages: the disk of 1 booted on Debian's linux-image-arm64-16k;
 #      the 4 KiB swap header is replaced by one for 16 KiB pages, which
 #      swapon accepts, before Docker [arm64]
@@ -95,7 +95,10 @@ phase() { # NAME STARTED_AT
 all_targets=(bookworm trixie arm64)
 declare -A suite=([bookworm]=bookworm [trixie]=trixie [arm64]=trixie)
 declare -A arch=([bookworm]=amd64 [trixie]=amd64 [arm64]=arm64)
-declare -A runs_on=([bookworm]="1 2 3 4 5 6 7 8" [trixie]="1 2 3 4 5 6 8" [arm64]="1 9")
+# Scenario 8 needs a Docker that extracts in a re-executed child (20.10, as
+# in the seed's failure); Debian 13's Docker 26 loads the same image under
+# the same squeeze without swap (test/e2e/README.md).
+declare -A runs_on=([bookworm]="1 2 3 4 5 6 7 8" [trixie]="1 2 3 4 5 6" [arm64]="1 9")
 declare -A about=([1]="first boot, cloud-config" [2]="user-data script, reboot" [3]="instance type change"
 	[4]="metadata service unreachable" [5]="containers use the swap" [6]="SWAP_PERSIST=none reboot"
 	[7]="power cuts" [8]="the original docker load failure" [9]="16 KiB pages")
@@ -325,7 +328,8 @@ seed() {
 # port of 127.0.0.1 for this job; sets imds_port and imds_pid.
 imds() {
 	local type=$1 a=$2 cfg
-	cfg=$(mktemp "$tmp/aemm.XXXXXX")
+	# The emulator takes the file's type from its extension.
+	cfg=$(mktemp --suffix=.json "$tmp/aemm.XXXXXX")
 	# swap-bootstrap reads the type from the instance identity document; set
 	# it there and in meta-data/instance-type (a whole document: the
 	# emulator replaces the default one).
@@ -631,11 +635,11 @@ ran() {
 	local t=$1 name=$2 rc boots banners ends
 	if [[ -e $tmp/failed-$t-$name ]]; then
 		problems+=("no image for $t; see $logs/image-$t.log")
-		return 1
+		return 0
 	fi
 	if [[ ! -e $logs/$t/$name.meta ]]; then
 		problems+=("$name did not run; see $logs/$t-${name}.job.log")
-		return 1
+		return 0
 	fi
 	rc=$(meta "$t" "$name" rc) boots=$(meta "$t" "$name" boots) banners=$(meta "$t" "$name" banners)
 	ends=$(grep -c "^E2E-END run=$name" "$logs/$t/$name.report.txt" 2>/dev/null || true)
