@@ -8,6 +8,12 @@
 // excess out to swap; without swap the cgroup's OOM killer ends it (exit 137).
 //
 //	memhog 300
+//
+// With -hold it is the memory-hungry neighbour of the original-failure
+// scenario instead: it touches N MiB, prints "memhog: holding N MiB" and keeps
+// them until it is killed.
+//
+//	memhog -hold 180
 package main
 
 import (
@@ -15,6 +21,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 const (
@@ -24,13 +32,35 @@ const (
 
 func main() {
 	n := 300
-	if len(os.Args) > 1 {
-		v, err := strconv.Atoi(os.Args[1])
+	args := os.Args[1:]
+	hold := len(args) > 0 && args[0] == "-hold"
+	if hold {
+		args = args[1:]
+	}
+	if len(args) > 0 {
+		v, err := strconv.Atoi(args[0])
 		if err != nil || v <= 0 {
-			fmt.Fprintf(os.Stderr, "memhog: %q is not a working set size in MiB; use e.g. 300\n", os.Args[1])
+			fmt.Fprintf(os.Stderr, "memhog: %q is not a working set size in MiB; use e.g. 300\n", args[0])
 			os.Exit(2)
 		}
 		n = v
+	}
+	if hold {
+		// One private anonymous mapping, not the Go heap: the kernel charges
+		// exactly n MiB to the commit account (the heap would add its own
+		// arenas and metadata on top).
+		buf, err := syscall.Mmap(-1, 0, n*mib, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "memhog: map %d MiB: %v\n", n, err)
+			os.Exit(1)
+		}
+		for i := 0; i < len(buf); i += page {
+			buf[i] = pattern(i)
+		}
+		fmt.Printf("memhog: holding %d MiB\n", n)
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	fmt.Printf("memhog: cgroup limits: memory.max=%s memory.swap.max=%s\n", cgroup("memory.max"), cgroup("memory.swap.max"))
 
