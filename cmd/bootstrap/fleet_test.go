@@ -190,6 +190,18 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
+	t.Run("a filesystem in fstab that is not mounted", func(t *testing.T) {
+		dir := swaptest.Mount(t, "ext4", 256*mib, "")
+		data := filepath.Join(dir, "data") // a nofail mount point whose mount failed
+		os.Mkdir(data, 0o755)
+		e := env(t, filepath.Join(data, "swapfile"), "SWAP_SIZE=16M")
+		os.WriteFile(get(e, "SWAP_FSTAB"), []byte("LABEL=e2e-data "+data+" ext4 defaults,nofail 0 2\n"), 0o644)
+		r := runBin(t, e, "apply")
+		if r.code != 2 || !strings.Contains(r.stderr, data+" is in fstab but not mounted") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+		assertOnlyEntries(t, data)
+	})
 	t.Run("a hard-linked swapfile", func(t *testing.T) {
 		dir := swaptest.Mount(t, "ext4", 2*gib, "")
 		e, ino, fstab := activeFile(t, dir)

@@ -55,6 +55,10 @@ type Dir struct {
 	Path   string
 	Exists bool
 	Real   string // Path with symlinks resolved; differs from Path when one leads there
+	// Unmounted is the fstab mount point that holds Path but is not mounted
+	// (a nofail mount that failed): the file would land on the filesystem
+	// below it.
+	Unmounted string
 }
 
 // FileState describes the file at SWAP_FILE.
@@ -167,6 +171,9 @@ func observeFile(sys System, o *Observation, path string) error {
 	if real != dir {
 		return nil // refused: nothing below a symlink is read
 	}
+	if mountinfo, err := sys.ReadFile(procMountinfo); err == nil {
+		o.Dir.Unmounted = unmountedCover(o.Fstab, mountinfo, dir)
+	}
 	if o.FS, err = sys.Statfs(dir); err != nil {
 		return fmt.Errorf("statfs %q: %w", dir, err)
 	}
@@ -198,6 +205,32 @@ func observeFile(sys System, o *Observation, path string) error {
 		}
 	}
 	return nil
+}
+
+// unmountedCover returns the longest fstab mount point that holds dir (or is
+// dir) and is not in mountinfo (/proc/self/mountinfo), or "".
+func unmountedCover(fstab, mountinfo []byte, dir string) string {
+	best := ""
+	for _, l := range splitLines(fstab) {
+		f := strings.FieldsFunc(strings.TrimRight(l, "\r\n"), func(r rune) bool { return r == ' ' || r == '\t' })
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[2] == "swap" {
+			continue
+		}
+		mp := unescapeOctal(f[1])
+		if mp == "/" || !(dir == mp || strings.HasPrefix(dir, mp+"/")) || len(mp) <= len(best) {
+			continue
+		}
+		best = mp
+	}
+	if best == "" {
+		return ""
+	}
+	for _, l := range strings.Split(string(mountinfo), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && unescapeOctal(f[4]) == best {
+			return ""
+		}
+	}
+	return best
 }
 
 func lstat(sys System, path string) (FileInfo, error) {

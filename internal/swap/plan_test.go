@@ -309,3 +309,31 @@ func TestRefuseMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestUnmountedFilesystem: a SWAP_FILE whose filesystem is in fstab but not
+// mounted (a nofail mount that failed, which local-fs.target does not wait
+// for) would land on the filesystem below the mount point: refused.
+func TestUnmountedFilesystem(t *testing.T) {
+	fstab := []byte("UUID=r / ext4 defaults 0 1\nLABEL=data /data ext4 defaults,nofail 0 2\n/dev/x /data/deep\\040er xfs noauto 0 0\n/swap none swap sw 0 0\n")
+	mounted := []byte("22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n")
+	withData := append(append([]byte{}, mounted...), "30 22 259:2 / /data rw,relatime shared:2 - ext4 /dev/vdb rw\n"...)
+	for _, c := range []struct {
+		dir, mountinfo, want string
+	}{
+		{"/data", string(mounted), "/data"},
+		{"/data/swap", string(mounted), "/data"},
+		{"/data", string(withData), ""},
+		{"/data/deep er/x", string(withData), "/data/deep er"},
+		{"/var", string(mounted), ""},
+		{"/database", string(mounted), ""},
+	} {
+		if got := unmountedCover(fstab, []byte(c.mountinfo), c.dir); got != c.want {
+			t.Errorf("%s: %q, want %q", c.dir, got, c.want)
+		}
+	}
+	o := obsWith(FileState{})
+	o.Dir.Unmounted = "/data"
+	if err := Refuse("/data/swapfile", o, IntentKeep); err == nil || !strings.Contains(err.Error(), "/data is in fstab but not mounted") {
+		t.Errorf("refusal: %v", err)
+	}
+}

@@ -41,6 +41,9 @@ func Refuse(path string, o Observation, intent Intent) error {
 		return refuse("SWAP_FILE=%q: directory %q does not exist; create it or choose another path", path, o.Dir.Path)
 	case o.Dir.Real != o.Dir.Path:
 		return refuse("SWAP_FILE=%q: %q is reached through a symlink (it resolves to %q); refusing to follow it: set SWAP_FILE to the real path", path, o.Dir.Path, o.Dir.Real)
+	case o.Dir.Unmounted != "":
+		return refuse("SWAP_FILE=%q: %s is in fstab but not mounted, so the file would land on the filesystem below it; mount %s (and order the boot unit after it: RequiresMountsFor=%s in a drop-in), or set SWAP_FILE elsewhere",
+			path, o.Dir.Unmounted, o.Dir.Unmounted, o.Dir.Unmounted)
 	case !swapCapable[o.FS.Type]:
 		return refuse("SWAP_FILE=%q is on %s, which cannot hold a swapfile; set SWAP_FILE to a path on the root disk (ext4, XFS or btrfs)", path, o.FS.Type)
 	case o.FS.Type == "btrfs" && o.FS.Devices > 1:
