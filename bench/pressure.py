@@ -359,7 +359,7 @@ def chart(cases, configs, labels, med):
         return left + (math.log10(s) - lo) / (hi - lo) * (panel - 20)
 
     def bx(b):
-        return left + panel + 30 + b / bmax * (panel - 40)
+        return left + panel + 30 + b / bmax * (panel - 150)
 
     text(width / 2, 20, "Memory-pressure benchmark: median wall time and swap-device I/O", "middle", 14, "bold")
     for c in cases:
@@ -371,7 +371,7 @@ def chart(cases, configs, labels, med):
         for e in range(lo, hi + 1):
             x = tx(10**e)
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>' % (x, y - 4, x, y + h))
-            text(x, y + h + 14, fmt_s(10**e) if e >= 0 else "%g s" % 10**e, "middle", 10)
+            text(x, y + h + 14, "%g s" % 10**e, "middle", 10)
         v = 0
         while v <= bmax:
             x = bx(v)
@@ -387,11 +387,12 @@ def chart(cases, configs, labels, med):
             hw = bar / 2
             out.append('<rect x="%.1f" y="%d" width="%.1f" height="%.1f" fill="%s"/>' % (x0, y, max(0.5, bx(m["written"]) - x0), hw, colors[k]))
             out.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.45"/>' % (x0, y + hw, max(0.5, bx(m["read"]) - x0), hw, colors[k]))
-            text(max(bx(m["written"]), bx(m["read"])) + 4, y + bar - 4, "%s w / %s r" % (fmt_b(m["written"]), fmt_b(m["read"])), size=10)
+            io = "%s written, %s read" % (fmt_b(m["written"]), fmt_b(m["read"])) if m["written"] or m["read"] else "none"
+            text(max(bx(m["written"]), bx(m["read"])) + 4, y + bar - 4, io, size=10)
             y += bar + 4
         y += 26
     text(left + (panel - 20) / 2, 52, "wall time (log scale)", "middle", 11)
-    text(left + panel + 30 + (panel - 40) / 2, 52, "device bytes: written (dark), read (light)", "middle", 11)
+    text(left + panel + 30 + (panel - 150) / 2, 52, "swap-device bytes: written (dark), read (light)", "middle", 11)
     head = '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">' % (width, y)
     return "\n".join([head, '<rect width="100%" height="100%" fill="white"/>'] + out + ["</svg>", ""])
 

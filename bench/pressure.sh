@@ -3,7 +3,7 @@
 # run.sh, which owns the temp directory, the log, the cleanup trap (its undo
 # stack) and the report. See "Under memory pressure" in docs/benchmarks.md for
 # what it measures and why it is set up this way.
-# shellcheck disable=SC2154 # work, log, res, repo, py, svg_file, undo, R: run.sh's
+# shellcheck disable=SC2154 # work, log, res, repo, py, svg_file, runs_file, undo, R: run.sh's
 
 # EBS gp3's baseline, what every gp3 volume gets without paying for more
 # (AWS, "Amazon EBS General Purpose SSD volumes"): 3,000 IOPS and 125 MiB/s.
@@ -14,13 +14,16 @@ gp3_bps=$((125 * 1048576))
 # 1 GiB instance's (see pool_percent).
 p_limit=$((256 << 20))
 p_swap=1G # the swapfile, made by swap-bootstrap apply
-declare -A p_size=([heap]=$((768 << 20)) [json]=$((768 << 20)) [random]=$((512 << 20)))
+# The incompressible set is as large as the others: at 2x the limit, what
+# goes to swap would nearly fit in zswap's pool, which on cgroup v1 is
+# memory outside the limit (zswap stores a page it cannot compress as is).
+declare -A p_size=([heap]=$((768 << 20)) [json]=$((768 << 20)) [random]=$((768 << 20)))
 p_passes=seq,rand
-p_runs=3
+p_runs=${BENCH_PRESSURE_RUNS:-3}
 p_timeout=1800 # one workload run, seconds; a run that takes longer is recorded as failed
 p_cases="${BENCH_PRESSURE_CASES:-heap random}"
 if [ "${BENCH_QUICK:-}" = 1 ]; then
-  p_limit=$((64 << 20)) p_runs=1
+  p_limit=$((64 << 20)) p_runs=${BENCH_PRESSURE_RUNS:-1}
   p_size=([heap]=$((192 << 20)) [json]=$((192 << 20)) [random]=$((128 << 20)))
 fi
 p_py=/usr/bin/python3 # Debian's, with python3-lzo; the workload runs with -I
@@ -153,7 +156,7 @@ p_device() {
 
 # p_stat DEV: "read_bytes write_bytes read_ios write_ios" of a block device.
 p_stat() {
-  awk '{ print $3 * 512, $7 * 512, $1, $5 }' "/sys/block/${1#/dev/}/stat"
+  awk '{ printf "%.0f %.0f %d %d\n", $3 * 512, $7 * 512, $1, $5 }' "/sys/block/${1#/dev/}/stat"
 }
 
 # p_probe NAME: fio against a file on the swap filesystem, as the workload
@@ -360,6 +363,7 @@ bench_pressure() {
   p_zswap_set off
   p_throttle off
   "$p_py" "$repo/bench/pressure.py" report "$res/pressure.jsonl" "$res/pressure.md" "$svg_file"
+  cp "$res/pressure.jsonl" "$runs_file"
   p_log "wrote $svg_file"
 }
 
@@ -376,7 +380,7 @@ p_report() {
   pool_mib=$(awk -v t="$(meminfo_kib MemTotal)" -v p="$p_pool_pct" 'BEGIN { printf "%.0f", t * p / 100 / 1024 }')
   if [ "$p_cgv" = 1 ]; then
     cgnote="This machine has **cgroup v1**: zswap's compressed pool is not charged to the workload's
-cgroup, so with zswap the workload has its 256 MiB plus up to the pool's ${pool_mib} MiB of the host's
+cgroup, so with zswap the workload has its $((p_limit >> 20)) MiB plus up to the pool's ${pool_mib} MiB of the host's
 memory, which flatters zswap against plain swap. On cgroup v2 the pool is charged to the cgroup
 (\`memory.zswap.current\` counts in \`memory.current\`): there the same limit holds both."
   else
@@ -388,7 +392,7 @@ cgroup v1 the pool is not charged, and there zswap gets extra memory outside the
 ## Under memory pressure
 
 A process in a memory cgroup limited to $((p_limit >> 20)) MiB works on a set larger than that, so its
-pages go to swap and come back. Swap is a $p_swap swapfile made by \`swap-bootstrap apply\` on ext4 on a
+pages go to swap and come back. Swap is a ${p_swap%G} GiB swapfile made by \`swap-bootstrap apply\` on ext4 on a
 loop device throttled like EBS gp3's baseline ($gp3_iops IOPS and $((gp3_bps >> 20)) MiB/s, read and write);
 zswap's pool is capped at ${p_pool_pct} % of this machine's RAM, ${pool_mib} MiB, about what a 1 GiB instance gets
 with the kernel's default of 20 %. Medians of $p_runs runs.
@@ -404,8 +408,7 @@ $(cat "$res/pressure.md")
 Working sets: **heap** is $heap_mib MiB, $((heap_mib / (p_limit >> 20)))× the limit, copied from the
 resident heap of a CPython process holding the parsed iso-codes JSON documents (dicts, lists and
 strings of country, language and currency names in many scripts; all-zero pages left out, because swap
-stores those without I/O); **random** is $random_mib MiB of bytes from a seeded PRNG,
-incompressible (2× the limit, not 3×, to keep plain swap's runs within minutes).
+stores those without I/O); **random** is $random_mib MiB of bytes from a seeded PRNG, incompressible.
 The workload (\`bench/pressure.py run\`) maps the set with 4 KiB pages, fills it, then makes one
 sequential and one random pass, reading and rewriting 8 bytes of every page.
 
@@ -431,6 +434,8 @@ writes ${probe_t[3]} MiB/s (unthrottled: ${probe_u[0]} and ${probe_u[1]} IOPS, $
   parent's limit does not cover its children), hence the root cgroup for both. The loop driver merges
   adjacent pages into one request before the lower device sees it, as EBS counts merged sequential
   I/O up to 256 KiB as one operation.
+- **Every run** is in [$(basename "$runs_file")]($(basename "$runs_file")), one JSON object a line, with the
+  workload's phase times and zswap's counters.
 - **Device bytes** are the swap device's (\`/sys/block/loopN/stat\`, sectors read and written) over
   the run; zswap's write-back column is \`zswpwb\` from \`/proc/vmstat\`.
 - **Same start for every run:** \`sync\`, \`drop_caches\`, then 1 GiB touched and freed by a throwaway

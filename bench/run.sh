@@ -24,6 +24,7 @@
 #   BENCH_FS="ext4 root" sudo -E ./bench/run.sh   # fewer filesystems
 #   BENCH_PRESSURE_CASES="heap json random" …     # working sets (default heap random)
 #   BENCH_PRESSURE_COMPRESSORS="lzo-rle" …        # zswap compressors (default: all the kernel offers)
+#   BENCH_PRESSURE_RUNS=5 …                       # runs per configuration (default 3)
 #   BENCH_OUT=/tmp/b.md sudo -E ./bench/run.sh    # write elsewhere
 #   BENCH_QUICK=1 …                               # one or two runs each, small sets: a smoke test
 #
@@ -126,6 +127,7 @@ self="$repo/bench/run.sh"
 py="$repo/bench/measure.py"
 out_file="${BENCH_OUT:-$repo/docs/benchmarks.md}"
 svg_file="$(dirname "$out_file")/$(basename "$out_file" .md)-pressure.svg"
+runs_file="$(dirname "$out_file")/$(basename "$out_file" .md)-pressure.jsonl" # every pressure run, raw
 filesystems="${BENCH_FS:-ext4 xfs btrfs root}"
 all_parts="swapfile zero metadata pressure"
 parts="${BENCH_PARTS:-$all_parts}"
@@ -469,7 +471,11 @@ fi
 if has_part metadata; then bench_metadata; fi
 # shellcheck source=bench/pressure.sh
 . "$repo/bench/pressure.sh"
-if has_part pressure; then bench_pressure; fi
+if has_part pressure; then
+  bench_pressure
+  # An expansion error inside it ends the function without tripping set -e.
+  [ -s "$res/pressure.md" ] || { echo "bench: the pressure part failed; see $log" >&2; exit 1; }
+fi
 for arch in amd64 arm64; do
   R[size-$arch]=$(stat -c %s "$work/bin/swap-bootstrap-$arch")
 done
