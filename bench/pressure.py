@@ -63,33 +63,35 @@ def sample_heap(size):
     while True:
         for t in texts:
             kept.append(json.loads(t))
-        pages, zero = heap_pages()
-        if len(pages) * PAGE >= size:
+        n, zero, _ = heap_pages(False)
+        if n * PAGE >= size:
             break
     gc.collect()
-    pages, zero = heap_pages()
-    data = b"".join(pages)[:size]
-    info = {"heap_resident_pages": len(pages) + zero, "heap_zero_pages": zero}
-    return data, info
+    n, zero, data = heap_pages(True)
+    return bytes(data[:size]), {"heap_resident_pages": n + zero, "heap_zero_pages": zero, "objects_kept": len(kept)}
 
 
-def heap_pages():
-    """The non-zero pages of this process's writable private anonymous
-    mappings (the malloc heap, pymalloc arenas, large objects), in address
-    order, and the count of all-zero ones left out."""
-    pages, zero = [], 0
-    zpage = bytes(PAGE)
-    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+def heap_pages(keep):
+    """Counts the non-zero and the all-zero pages of this process's writable
+    private anonymous mappings (the malloc heap, pymalloc arenas, large
+    objects) and, with keep, returns the non-zero ones in address order. The
+    mappings are listed first and the copy grows in memory of its own, so the
+    copy does not read itself."""
+    ranges = []
+    with open("/proc/self/maps") as maps:
         for line in maps:
             fields = line.split()
-            addrs, perms = fields[0], fields[1]
             path = fields[5] if len(fields) > 5 else ""
-            if perms != "rw-p" or path not in ("", "[heap]"):
-                continue
-            lo, hi = (int(a, 16) for a in addrs.split("-"))
+            if fields[1] == "rw-p" and path in ("", "[heap]"):
+                ranges.append(tuple(int(a, 16) for a in fields[0].split("-")))
+    n = zero = 0
+    out = bytearray() if keep else None
+    zpage = bytes(PAGE)
+    with open("/proc/self/mem", "rb", buffering=0) as mem:
+        for lo, hi in ranges:
             mem.seek(lo)
             try:
-                chunk = mem.read(hi - lo)
+                chunk = memoryview(mem.read(hi - lo))
             except OSError:
                 continue
             for o in range(0, len(chunk), PAGE):
@@ -97,8 +99,10 @@ def heap_pages():
                 if p == zpage:
                     zero += 1
                 else:
-                    pages.append(p)
-    return pages, zero
+                    n += 1
+                    if keep:
+                        out += p
+    return n, zero, out
 
 
 def sample_json(size):
