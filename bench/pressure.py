@@ -272,6 +272,9 @@ def report(results_path, md_path, svg_path):
                 "ratio": statistics.median(ratios) if ratios else None,
                 "wb": statistics.median(r.get("zswpwb_pages", 0) for r in rs) * PAGE,
                 "failed": sum(1 for r in rs if r.get("exit", 0) != 0),
+                # Pages zswap took in a run without zswap: something else on
+                # the machine turned it on meanwhile.
+                "disturbed": sum(1 for r in rs if not k.startswith("zswap") and r.get("zswpout_pages", 0) > 0),
             }
     lines = [
         "| working set | configuration | wall time, median (min–max) | of which the passes | device written | device read | vs plain swap | vs RAM only | zswap pool ratio | zswap wrote back |",
@@ -292,7 +295,8 @@ def report(results_path, md_path, svg_path):
                     fmt_s(m["seconds"]),
                     fmt_s(m["min"]),
                     fmt_s(m["max"]),
-                    " **%d of %d runs failed**" % (m["failed"], m["n"]) if m["failed"] else "",
+                    (" **%d of %d runs failed**" % (m["failed"], m["n"]) if m["failed"] else "")
+                    + (" **zswap was on in %d of %d runs**" % (m["disturbed"], m["n"]) if m["disturbed"] else ""),
                     fmt_s(m["passes"]),
                     fmt_b(m["written"]),
                     fmt_b(m["read"]),

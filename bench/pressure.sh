@@ -271,7 +271,7 @@ p_dbg_get() { # FILE: a zswap debugfs counter, 0 without debugfs
 # p_run CASE CONFIG ROUND: one workload run; appends a JSON line to
 # $res/pressure.jsonl.
 p_run() {
-  local case=$1 config=$2 round=$3 label want rc=0 t0 t1 s0 s1 k0 k1 wb hit poor out state
+  local case=$1 config=$2 round=$3 label want rc=0 t0 t1 s0 s1 k0 k1 wb hit poor zo zi out state
   case $config in
     ram) label="RAM only (no limit)" ;;
     swap) label="plain swapfile" ;;
@@ -289,6 +289,7 @@ p_run() {
   read -r -a s0 < <(p_stat "$p_swapdev")
   read -r -a k0 < <(p_stat "$p_disk")
   wb=$(vmstat_get zswpwb) hit=$(p_dbg_get pool_limit_hit) poor=$(p_dbg_get reject_compress_poor)
+  zo=$(vmstat_get zswpout) zi=$(vmstat_get zswpin)
   t0=$EPOCHREALTIME
   out=$(p_in_cg timeout "$p_timeout" "$p_py" -I "$repo/bench/pressure.py" run "$work/sample-$case" \
     "${p_size[$case]}" "$p_passes" "$round" 2>>"$log") || rc=$?
@@ -301,9 +302,10 @@ p_run() {
     return 1
   fi
   [ -n "$out" ] || out=null
-  printf '{"case":"%s","config":"%s","label":"%s","round":%d,"seconds":%s,"read_bytes":%d,"written_bytes":%d,"disk_read_ios":%d,"disk_write_ios":%d,"zswpwb_pages":%d,"pool_limit_hit":%d,"reject_compress_poor":%d,"exit":%d,"workload":%s}\n' \
+  printf '{"case":"%s","config":"%s","label":"%s","round":%d,"seconds":%s,"read_bytes":%d,"written_bytes":%d,"disk_read_ios":%d,"disk_write_ios":%d,"zswpout_pages":%d,"zswpin_pages":%d,"zswpwb_pages":%d,"pool_limit_hit":%d,"reject_compress_poor":%d,"exit":%d,"workload":%s}\n' \
     "$case" "$config" "$label" "$round" "$(awk "BEGIN { print $t1 - $t0 }")" \
     $((s1[0] - s0[0])) $((s1[1] - s0[1])) $((k1[2] - k0[2])) $((k1[3] - k0[3])) \
+    $(($(vmstat_get zswpout) - zo)) $(($(vmstat_get zswpin) - zi)) \
     $(($(vmstat_get zswpwb) - wb)) $(($(p_dbg_get pool_limit_hit) - hit)) $(($(p_dbg_get reject_compress_poor) - poor)) \
     "$rc" "$out" >>"$res/pressure.jsonl"
   printf '  %-7s %-22s run %d  %8.2f s  written %5d MiB  read %5d MiB%s\n' "$case" "$config" "$round" \
@@ -314,7 +316,15 @@ p_run() {
 # ---- the part ----------------------------------------------------------------
 
 bench_pressure() {
-  local c k round configs i
+  local c k round configs i lock
+  # zswap's parameters are global: a test that sets them while this runs
+  # changes what is measured (and this changes what the test sees). Both
+  # take this lock.
+  exec {lock}>/run/lock/swap-bootstrap-zswap.lock
+  if ! flock -w 900 "$lock"; then
+    echo "bench: pressure: /run/lock/swap-bootstrap-zswap.lock is still held after 15 min (a zswap test running?)" >&2
+    return 1
+  fi
   p_log "setting up (cgroups, throttled loop device, swapfile, zswap)"
   p_cgroups
   p_zswap_save
