@@ -275,6 +275,7 @@ def report(results_path, md_path, svg_path):
                 # Pages zswap took in a run without zswap: something else on
                 # the machine turned it on meanwhile.
                 "disturbed": sum(1 for r in rs if not k.startswith("zswap") and r.get("zswpout_pages", 0) > 0),
+                "shared": sum(1 for r in rs if r.get("other_swap")),
             }
     lines = [
         "| working set | configuration | wall time, median (min–max) | of which the passes | device written | device read | vs plain swap | vs RAM only | zswap pool ratio | zswap wrote back |",
@@ -296,7 +297,8 @@ def report(results_path, md_path, svg_path):
                     fmt_s(m["min"]),
                     fmt_s(m["max"]),
                     (" **%d of %d runs failed**" % (m["failed"], m["n"]) if m["failed"] else "")
-                    + (" **zswap was on in %d of %d runs**" % (m["disturbed"], m["n"]) if m["disturbed"] else ""),
+                    + (" **zswap was on in %d of %d runs**" % (m["disturbed"], m["n"]) if m["disturbed"] else "")
+                    + (" **another swap area was active in %d of %d runs**" % (m["shared"], m["n"]) if m["shared"] else ""),
                     fmt_s(m["passes"]),
                     fmt_b(m["written"]),
                     fmt_b(m["read"]),

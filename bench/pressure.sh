@@ -260,6 +260,10 @@ p_zswap_state() {
   echo "${s% }"
 }
 
+# p_other_swap: swap areas other than ours: with the same priority the kernel
+# spreads pages over them too (a root test of swap-bootstrap running meanwhile).
+p_other_swap() { awk -v f="$p_dir/swapfile" 'NR > 1 && $1 != f { print $1 }' /proc/swaps; }
+
 vmstat_get() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
 
 p_dbg_get() { # FILE: a zswap debugfs counter, 0 without debugfs
@@ -271,7 +275,7 @@ p_dbg_get() { # FILE: a zswap debugfs counter, 0 without debugfs
 # p_run CASE CONFIG ROUND: one workload run; appends a JSON line to
 # $res/pressure.jsonl.
 p_run() {
-  local case=$1 config=$2 round=$3 label want rc=0 t0 t1 s0 s1 k0 k1 wb hit poor zo zi out state
+  local case=$1 config=$2 round=$3 label want rc=0 t0 t1 s0 s1 k0 k1 wb hit poor zo zi others out state
   case $config in
     ram) label="RAM only (no limit)" ;;
     swap) label="plain swapfile" ;;
@@ -290,24 +294,26 @@ p_run() {
   read -r -a k0 < <(p_stat "$p_disk")
   wb=$(vmstat_get zswpwb) hit=$(p_dbg_get pool_limit_hit) poor=$(p_dbg_get reject_compress_poor)
   zo=$(vmstat_get zswpout) zi=$(vmstat_get zswpin)
+  others=$(p_other_swap)
   t0=$EPOCHREALTIME
   out=$(p_in_cg timeout "$p_timeout" "$p_py" -I "$repo/bench/pressure.py" run "$work/sample-$case" \
     "${p_size[$case]}" "$p_passes" "$round" 2>>"$log") || rc=$?
   t1=$EPOCHREALTIME
   read -r -a s1 < <(p_stat "$p_swapdev")
   read -r -a k1 < <(p_stat "$p_disk")
+  others=$(printf '%s\n%s\n' "$others" "$(p_other_swap)" | sort -u | paste -sd' ' | sed 's/^ *//')
   state=$(p_zswap_state)
   if [ "$state" != "$want" ]; then
     echo "bench: pressure: zswap parameters changed during the run (something else on this machine writes them): $want -> $state" >&2
     return 1
   fi
   [ -n "$out" ] || out=null
-  printf '{"case":"%s","config":"%s","label":"%s","round":%d,"seconds":%s,"read_bytes":%d,"written_bytes":%d,"disk_read_ios":%d,"disk_write_ios":%d,"zswpout_pages":%d,"zswpin_pages":%d,"zswpwb_pages":%d,"pool_limit_hit":%d,"reject_compress_poor":%d,"exit":%d,"workload":%s}\n' \
+  printf '{"case":"%s","config":"%s","label":"%s","round":%d,"seconds":%s,"read_bytes":%d,"written_bytes":%d,"disk_read_ios":%d,"disk_write_ios":%d,"zswpout_pages":%d,"zswpin_pages":%d,"zswpwb_pages":%d,"pool_limit_hit":%d,"reject_compress_poor":%d,"other_swap":"%s","exit":%d,"workload":%s}\n' \
     "$case" "$config" "$label" "$round" "$(awk "BEGIN { print $t1 - $t0 }")" \
     $((s1[0] - s0[0])) $((s1[1] - s0[1])) $((k1[2] - k0[2])) $((k1[3] - k0[3])) \
     $(($(vmstat_get zswpout) - zo)) $(($(vmstat_get zswpin) - zi)) \
     $(($(vmstat_get zswpwb) - wb)) $(($(p_dbg_get pool_limit_hit) - hit)) $(($(p_dbg_get reject_compress_poor) - poor)) \
-    "$rc" "$out" >>"$res/pressure.jsonl"
+    "$others" "$rc" "$out" >>"$res/pressure.jsonl"
   printf '  %-7s %-22s run %d  %8.2f s  written %5d MiB  read %5d MiB%s\n' "$case" "$config" "$round" \
     "$(awk "BEGIN { print $t1 - $t0 }")" $(((s1[1] - s0[1]) >> 20)) $(((s1[0] - s0[0]) >> 20)) \
     "$([ "$rc" = 0 ] || echo "  FAILED (exit $rc)")" >&2
@@ -341,6 +347,9 @@ bench_pressure() {
     fi
   fi
   p_device
+  if [ -n "$(p_other_swap)" ]; then
+    p_log "other swap areas are active ($(p_other_swap | paste -sd' ')); runs that share them are flagged"
+  fi
 
   # The data, made once; the workload copies it end to end.
   for c in $p_cases; do
