@@ -235,6 +235,15 @@ def pool_ratio(r):
     return peak["Zswapped"] / peak["Zswap"] if peak.get("Zswap") else None
 
 
+def ok_med(med, case, config):
+    m = med.get((case, config))
+    return m if m and "seconds" in m else None
+
+
+def speed(base, t):
+    return "%.1f× faster" % (base / t) if t <= base else "%.1f× slower" % (t / base)
+
+
 def report(results_path, md_path, svg_path):
     """Reads the per-run records bench/pressure.sh appended to RESULTS (one
     JSON object a line: case, config, label, seconds, read_bytes,
@@ -257,35 +266,52 @@ def report(results_path, md_path, svg_path):
     med = {}
     for c in cases:
         for k in configs:
-            rs = [r for r in runs if r["case"] == c and r["config"] == k]
-            if not rs:
+            every = [r for r in runs if r["case"] == c and r["config"] == k]
+            if not every:
                 continue
-            ratios = [x for x in (pool_ratio(r) for r in rs) if x]
-            med[c, k] = {
-                "n": len(rs),
-                "seconds": statistics.median(r["seconds"] for r in rs),
-                "min": min(r["seconds"] for r in rs),
-                "max": max(r["seconds"] for r in rs),
-                "passes": statistics.median(passes_seconds(r) for r in rs),
-                "read": statistics.median(r["read_bytes"] for r in rs),
-                "written": statistics.median(r["written_bytes"] for r in rs),
-                "ratio": statistics.median(ratios) if ratios else None,
-                "wb": statistics.median(r.get("zswpwb_pages", 0) for r in rs) * PAGE,
-                "failed": sum(1 for r in rs if r.get("exit", 0) != 0),
+            # A run that failed (killed by the OOM killer, timed out) has no
+            # time worth a median; it is counted and shown instead.
+            rs = [r for r in every if r.get("exit", 0) == 0]
+            m = {
+                "n": len(every),
+                "failed": len(every) - len(rs),
                 # Pages zswap took in a run without zswap: something else on
                 # the machine turned it on meanwhile.
-                "disturbed": sum(1 for r in rs if not k.startswith("zswap") and r.get("zswpout_pages", 0) > 0),
-                "shared": sum(1 for r in rs if r.get("other_swap")),
+                "disturbed": sum(1 for r in every if not k.startswith("zswap") and r.get("zswpout_pages", 0) > 0),
+                "shared": sum(1 for r in every if r.get("other_swap")),
             }
+            if rs:
+                ratios = [x for x in (pool_ratio(r) for r in rs) if x]
+                m.update(
+                    {
+                        "seconds": statistics.median(r["seconds"] for r in rs),
+                        "min": min(r["seconds"] for r in rs),
+                        "max": max(r["seconds"] for r in rs),
+                        "passes": statistics.median(passes_seconds(r) for r in rs),
+                        "read": statistics.median(r["read_bytes"] for r in rs),
+                        "written": statistics.median(r["written_bytes"] for r in rs),
+                        "ratio": statistics.median(ratios) if ratios else None,
+                        "wb": statistics.median(r.get("zswpwb_pages", 0) for r in rs) * PAGE,
+                    }
+                )
+            med[c, k] = m
     lines = [
         "| working set | configuration | wall time, median (min–max) | of which the passes | device written | device read | vs plain swap | vs RAM only | zswap pool ratio | zswap wrote back |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cases:
-        base, ram = med.get((c, "swap")), med.get((c, "ram"))
+        base, ram = ok_med(med, c, "swap"), ok_med(med, c, "ram")
         for k in configs:
             m = med.get((c, k))
             if not m:
+                continue
+            flags = (
+                (" **%d of %d runs failed**" % (m["failed"], m["n"]) if 0 < m["failed"] < m["n"] else "")
+                + (" **zswap was on in %d of %d runs**" % (m["disturbed"], m["n"]) if m["disturbed"] else "")
+                + (" **another swap area was active in %d of %d runs**" % (m["shared"], m["n"]) if m["shared"] else "")
+            )
+            if "seconds" not in m:
+                lines.append("| %s | %s | every run failed (%d)%s | — | — | — | — | — | — | — |" % (c, labels[k], m["n"], flags))
                 continue
             zs = k.startswith("zswap")
             lines.append(
@@ -296,14 +322,12 @@ def report(results_path, md_path, svg_path):
                     fmt_s(m["seconds"]),
                     fmt_s(m["min"]),
                     fmt_s(m["max"]),
-                    (" **%d of %d runs failed**" % (m["failed"], m["n"]) if m["failed"] else "")
-                    + (" **zswap was on in %d of %d runs**" % (m["disturbed"], m["n"]) if m["disturbed"] else "")
-                    + (" **another swap area was active in %d of %d runs**" % (m["shared"], m["n"]) if m["shared"] else ""),
+                    flags,
                     fmt_s(m["passes"]),
                     fmt_b(m["written"]),
                     fmt_b(m["read"]),
-                    "%.1f× faster" % (base["seconds"] / m["seconds"]) if base and k not in ("swap", "ram") else "—",
-                    "%.1f× slower" % (m["seconds"] / ram["seconds"]) if ram and k != "ram" else "—",
+                    speed(base["seconds"], m["seconds"]) if base and k not in ("swap", "ram") else "—",
+                    speed(ram["seconds"], m["seconds"]) if ram and k != "ram" else "—",
                     "%.2f" % m["ratio"] if zs and m["ratio"] else "—",
                     fmt_b(m["wb"]) if zs else "—",
                 )
@@ -311,13 +335,17 @@ def report(results_path, md_path, svg_path):
     targets = ["| figure | measured | target | met? |", "|---|---|---|---|"]
     verdict = {}
     for c in cases:
-        base, ram = med.get((c, "swap")), med.get((c, "ram"))
+        base, ram = ok_med(med, c, "swap"), ok_med(med, c, "ram")
         if not base or not ram:
             continue
         compressible = c != "random"
         for k in configs:
             m = med.get((c, k))
             if not k.startswith("zswap") or not m:
+                continue
+            if "seconds" not in m:
+                targets.append("| %s, %s | every run failed | — | **no** |" % (c, labels[k]))
+                verdict.setdefault(k, []).append(False)
                 continue
             if compressible:
                 f, r = base["seconds"] / m["seconds"], m["seconds"] / ram["seconds"]
@@ -359,10 +387,11 @@ def chart(cases, configs, labels, med):
         s = s.replace("&", "&amp;").replace("<", "&lt;")
         out.append('<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" font-weight="%s">%s</text>' % (x, y, size, anchor, weight, s))
 
-    tmax = max(m["seconds"] for m in med.values())
-    tmin = min(m["seconds"] for m in med.values())
+    ok = [m for m in med.values() if "seconds" in m]
+    tmax = max(m["seconds"] for m in ok)
+    tmin = min(m["seconds"] for m in ok)
     lo, hi = math.floor(math.log10(tmin)), math.ceil(math.log10(tmax))
-    bmax = max(max(m["read"], m["written"]) for m in med.values()) or 1
+    bmax = max(max(m["read"], m["written"]) for m in ok) or 1
     bstep = 1 << 30 if bmax > 2 << 30 else 256 << 20
 
     def tx(s):
@@ -391,6 +420,10 @@ def chart(cases, configs, labels, med):
         for k in rows:
             m = med[c, k]
             text(left - 8, y + bar - 4, labels[k], "end", 11)
+            if "seconds" not in m:
+                text(left + 4, y + bar - 4, "every run failed (%d)" % m["n"], size=10)
+                y += bar + 4
+                continue
             out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, max(1, tx(m["seconds"]) - left), bar, colors[k]))
             text(tx(m["seconds"]) + 4, y + bar - 4, fmt_s(m["seconds"]), size=10)
             x0 = bx(0)
