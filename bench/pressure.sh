@@ -237,17 +237,21 @@ p_pool_percent() {
   awk -v t="$total" 'BEGIN { p = int(0.20 * 1048576 / t * 100 + 0.5); print (p < 1 ? 1 : p) }'
 }
 
-p_zswap_set() { # on COMPRESSOR | off
+p_zswap_set() { # on COMPRESSOR[+shrinker] | off
   if [ "$1" = off ]; then
     [ -d "$zp" ] && echo N >"$zp/enabled"
     return 0
   fi
   echo N >"$zp/enabled"
-  echo "$2" >"$zp/compressor"
+  echo "${2%+shrinker}" >"$zp/compressor"
   echo "$p_pool_pct" >"$zp/max_pool_percent"
-  # The kernel's defaults, set so that a changed host does not change them.
+  # The kernel's defaults, set so that a changed host does not change them;
+  # "+shrinker" turns on the shrinker, which writes cold compressed pages
+  # back to the swapfile before the pool is full (Linux 6.8+).
   echo 90 >"$zp/accept_threshold_percent"
-  if [ -e "$zp/shrinker_enabled" ]; then echo N >"$zp/shrinker_enabled"; fi
+  if [ -e "$zp/shrinker_enabled" ]; then
+    if [[ $2 == *+shrinker ]]; then echo Y >"$zp/shrinker_enabled"; else echo N >"$zp/shrinker_enabled"; fi
+  fi
   echo Y >"$zp/enabled"
 }
 
@@ -279,6 +283,7 @@ p_run() {
   case $config in
     ram) label="RAM only (no limit)" ;;
     swap) label="plain swapfile" ;;
+    zswap-*+shrinker) label="swapfile + zswap (${config#zswap-}" label="${label%+shrinker}), shrinker on" ;;
     zswap-*) label="swapfile + zswap (${config#zswap-})" ;;
   esac
   if [ "$config" = ram ]; then p_limit_set max; else p_limit_set "$p_limit"; fi
@@ -369,7 +374,10 @@ bench_pressure() {
   if [ -d "$zp" ]; then
     p_comp=${BENCH_PRESSURE_COMPRESSORS:-$(p_compressors)}
     p_pool_pct=$(p_pool_percent)
-    for c in $p_comp; do configs+=" zswap-$c"; done
+    for c in $p_comp; do
+      configs+=" zswap-$c"
+      if [ "${BENCH_PRESSURE_SHRINKER:-}" = 1 ] && [ -e "$zp/shrinker_enabled" ]; then configs+=" zswap-$c+shrinker"; fi
+    done
   else
     p_log "this kernel has no zswap (/sys/module/zswap missing): only RAM only and plain swap"
   fi

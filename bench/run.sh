@@ -25,6 +25,7 @@
 #   BENCH_PRESSURE_CASES="heap json random" …     # working sets (default heap random)
 #   BENCH_PRESSURE_COMPRESSORS="lzo-rle" …        # zswap compressors (default: all the kernel offers)
 #   BENCH_PRESSURE_RUNS=5 …                       # runs per configuration (default 3)
+#   BENCH_PRESSURE_SHRINKER=1 …                   # also each compressor with zswap's shrinker on
 #   BENCH_OUT=/tmp/b.md sudo -E ./bench/run.sh    # write elsewhere
 #   BENCH_QUICK=1 …                               # one or two runs each, small sets: a smoke test
 #
