@@ -77,12 +77,14 @@ p_cgroups() {
 }
 
 p_rmcg() {
-  local pid
-  if [ -e "$p_cg/cgroup.procs" ]; then
+  local pid i
+  [ -e "$p_cg/cgroup.procs" ] || return 0
+  for ((i = 0; i < 100; i++)); do # a workload with its pages in swap takes a moment to exit
+    [ -s "$p_cg/cgroup.procs" ] || break
     while read -r pid; do kill -9 "$pid" 2>/dev/null; done <"$p_cg/cgroup.procs"
-    sleep 0.2
-  fi
-  rmdir "$p_cg" 2>/dev/null || true
+    sleep 0.1
+  done
+  rmdir "$p_cg" || echo "bench: could not remove the cgroup $p_cg" >&2
 }
 
 # p_limit_set BYTES|max: the memory limit, with room for the whole swapfile in
