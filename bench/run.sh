@@ -19,7 +19,7 @@
 #             vs plain swap vs zswap with each compressor the kernel offers,
 #             wall time and device bytes, and a chart (bench/pressure.sh).
 #
-#   sudo ./bench/run.sh                           # everything (about an hour)
+#   sudo ./bench/run.sh                           # everything (1-2 hours, most of it the pressure part)
 #   BENCH_PARTS=pressure sudo ./bench/run.sh      # one part; the others' sections are kept
 #   BENCH_FS="ext4 root" sudo -E ./bench/run.sh   # fewer filesystems
 #   BENCH_PRESSURE_CASES="heap json random" …     # working sets (default heap random)
