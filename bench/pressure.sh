@@ -482,7 +482,8 @@ writes ${probe_t[3]} MiB/s (unthrottled: ${probe_u[0]} and ${probe_u[1]} IOPS, $
   and RAM only touches the most); the zswap parameters are set before each run and checked after it.
   Rounds run the configurations in rotated order.
 - **zswap settings:** enabled, the compressor under test, \`max_pool_percent=${p_pool_pct}\`,
-  \`accept_threshold_percent=90\` and \`shrinker_enabled=N\` (the kernel's defaults); everything
+  \`accept_threshold_percent=90\` and \`shrinker_enabled=N\` (the kernel's defaults; Y in a configuration
+  marked "shrinker on"); everything
   this part changes (zswap parameters, throttles) is restored at the end and on failure.
 EOF
 }
