@@ -10,12 +10,16 @@ silent metadata endpoint, and waiting for the metadata emulator to answer.
     measure.py free-port                           a TCP port free on 127.0.0.1 right now
     measure.py silent PORTFILE                     listen on 127.0.0.1, accept, never answer
     measure.py wait-http URL SECONDS               wait until URL answers HTTP 200
+    measure.py splice OUT HEAD DIR PART...         write OUT: HEAD, then for each PART the new
+                                                   DIR/PART.md or else OUT's old section, then
+                                                   OUT's notes (from "<!-- notes -->" on)
 
 Everything listens on or talks to 127.0.0.1 only.
 """
 
 import json
 import os
+import re
 import socket
 import statistics
 import sys
@@ -78,10 +82,44 @@ def main(argv):
                 print("no answer from %s" % url, file=sys.stderr)
                 return 1
             time.sleep(0.1)
+    elif cmd == "splice":
+        splice(args[0], args[1], args[2], args[3:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
     return 0
+
+
+def splice(out, head, folder, parts):
+    """Each part's section sits between <!-- part:NAME --> and
+    <!-- /part:NAME --> lines, so that a run of some parts keeps the others."""
+    old = ""
+    if os.path.exists(out):
+        with open(out) as f:
+            old = f.read()
+    notes = ""
+    i = old.find("\n<!-- notes -->")
+    if i >= 0:
+        notes = old[i + 1 :]
+    with open(head) as f:
+        doc = f.read().rstrip("\n") + "\n"
+    for part in parts:
+        new = os.path.join(folder, part + ".md")
+        if os.path.exists(new):
+            with open(new) as f:
+                body = f.read().strip("\n")
+            doc += "\n<!-- part:%s -->\n%s\n<!-- /part:%s -->\n" % (part, body, part)
+            continue
+        m = re.search(r"^<!-- part:%s -->\n.*?^<!-- /part:%s -->\n" % (re.escape(part), re.escape(part)), old, re.S | re.M)
+        if m:
+            doc += "\n" + m.group(0)
+        else:
+            print("measure.py: no section %r in %s yet; BENCH_PARTS=%s makes it" % (part, out, part), file=sys.stderr)
+    if notes:
+        doc += "\n" + notes
+    with open(out + ".tmp", "w") as f:
+        f.write(doc)
+    os.rename(out + ".tmp", out)
 
 
 if __name__ == "__main__":
