@@ -220,8 +220,11 @@ trap 'exit 143' TERM
 
 # Only our variables reach the binary.
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SWAP_|AWS_EC2_METADATA)' || true)
+# SWAP_ZSWAP=keep: zswap's global parameters are the pressure part's to set
+# (and restore); every other run leaves them as the machine has them.
 export SWAP_FSTAB="$work/etc/fstab" SWAP_SYSCTL_FILE="$work/etc/90-swap-bootstrap.conf" \
-  SWAP_LOCK_FILE="$work/etc/swap-bootstrap.lock" SWAP_IMDS=off SWAP_DISK_PERCENT=100 SWAP_DISK_RESERVE=0
+  SWAP_LOCK_FILE="$work/etc/swap-bootstrap.lock" SWAP_IMDS=off SWAP_DISK_PERCENT=100 SWAP_DISK_RESERVE=0 \
+  SWAP_ZSWAP=keep
 
 echo "bench: building (CGO_ENABLED=0, -trimpath, -ldflags \"-s -w\")" >&2
 for arch in amd64 arm64; do
