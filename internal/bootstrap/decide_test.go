@@ -148,10 +148,12 @@ func TestDecide(t *testing.T) {
 				o.File = swap.FileState{FileInfo: swap.FileInfo{Kind: swap.KindRegular, Size: 10}}
 				return o
 			}(), target: 0, actions: ""},
-		{name: "a kernel without zswap: said, swap made anyway", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap = swap.Zswap{}; return o }(),
+		{name: "a kernel without zswap: said, swap made anyway", env: []string{"SWAP_ZSWAP=on"}, facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap = swap.Zswap{}; return o }(),
 			target: 2 * gib, actions: "create,fstab-set", warn: "this kernel has no zswap"},
-		{name: "zswap off on this boot: turned on", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap.Enabled = false; return o }(),
+		{name: "SWAP_ZSWAP=on, zswap off on this boot: turned on", env: []string{"SWAP_ZSWAP=on"}, facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap.Enabled = false; return o }(),
 			target: 2 * gib, actions: "zswap,create,fstab-set"},
+		{name: "zswap off on this boot, SWAP_ZSWAP left at keep: left alone", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.Zswap.Enabled = false; return o }(),
+			target: 2 * gib, actions: "create,fstab-set"},
 		{name: "SWAP_ZSWAP=off turns it off", env: []string{"SWAP_ZSWAP=off"}, facts: typed("t3.micro"), obs: machine(), target: 2 * gib, actions: "zswap,create,fstab-set"},
 		{name: "tmpfs is refused", facts: typed("t3.micro"), obs: func() swap.Observation { o := machine(); o.FS.Type = "tmpfs"; return o }(),
 			error: "is on tmpfs, which cannot hold a swapfile"},

@@ -54,7 +54,7 @@ type Env struct {
 	LockFile    string `envconfig:"SWAP_LOCK_FILE" default:"/run/swap-bootstrap.lock" desc:"lock that keeps runs from overlapping"`
 	LockTimeout string `envconfig:"SWAP_LOCK_TIMEOUT" default:"60s" desc:"how long a run waits for another one to finish"`
 	Kubelet     string `envconfig:"SWAP_KUBELET" default:"check" desc:"check: on a Kubernetes node, make swap only where kubelet's configuration allows it (failSwapOn: false); ignore: skip the check"`
-	Zswap       string `envconfig:"SWAP_ZSWAP" default:"on" desc:"on: a compressed cache in front of swap (zswap), set at every run; off: turn it off; keep: leave it as the kernel has it"`
+	Zswap       string `envconfig:"SWAP_ZSWAP" default:"keep" desc:"on: a compressed cache in front of swap (zswap), set at every run; off: turn it off; keep: leave it as the kernel has it (see README for why keep is the default)"`
 	ZswapComp   string `envconfig:"SWAP_ZSWAP_COMPRESSOR" default:"lzo-rle" desc:"zswap's compressor (lzo-rle, lzo, zstd, lz4, deflate: what the kernel has); one it lacks is a warning"`
 	ZswapPool   string `envconfig:"SWAP_ZSWAP_POOL_PERCENT" default:"20" desc:"the most RAM zswap's pool may take, in percent (1..100)"`
 	Store       string `envconfig:"SWAP_INSTANCE_STORE" default:"off" desc:"prefer: also put swap on free NVMe instance-store disks (local, faster than EBS), ahead of the swapfile, re-made at every boot; off"`

@@ -31,7 +31,7 @@ func TestDefaults(t *testing.T) {
 		DiskReserve: gib, Tolerance: sizing.Tolerance{Fraction: 0.05}, Priority: -1, Swappiness: -1,
 		SysctlFile: "/etc/sysctl.d/90-swap-bootstrap.conf", Persist: true, Fstab: "/etc/fstab", IMDS: "auto",
 		IMDSTimeout: 3 * time.Second, LogFormat: "text", LockFile: "/run/swap-bootstrap.lock", LockTimeout: time.Minute, PageSize: int64(os.Getpagesize()),
-		Kubelet: "check", Hibernation: "skip", Zswap: "on", ZswapComp: "lzo-rle", ZswapPool: 20,
+		Kubelet: "check", Hibernation: "skip", Zswap: "keep", ZswapComp: "lzo-rle", ZswapPool: 20,
 		Sources: map[string]string{"policy": "default", "ratio": "default", "max": "default"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults\n%+v\nwant\n%+v", c, want)
@@ -180,7 +180,7 @@ func TestVariables(t *testing.T) {
 		{"SWAP_KUBELET=off", nil, `SWAP_KUBELET="off": use check or ignore`},
 
 		{"SWAP_ZSWAP=off", func(c Config) bool { return c.Zswap == "off" }, ""},
-		{"SWAP_ZSWAP=Keep", func(c Config) bool { return c.Zswap == "keep" }, ""},
+		{"SWAP_ZSWAP=On", func(c Config) bool { return c.Zswap == "on" }, ""},
 		{"SWAP_ZSWAP=maybe", nil, `SWAP_ZSWAP="maybe": use on, off or keep`},
 		{"SWAP_ZSWAP_COMPRESSOR=ZSTD", func(c Config) bool { return c.ZswapComp == "zstd" }, ""},
 		{"SWAP_ZSWAP_COMPRESSOR=lz4; rm", nil, `SWAP_ZSWAP_COMPRESSOR="lz4; rm": not a compressor name`},
