@@ -121,7 +121,7 @@ func TestParseSize(t *testing.T) {
 	}{
 		{"2048", 2 * GiB}, {"2G", 2 * GiB}, {"2g", 2 * GiB}, {"1.5G", 1536 * MiB}, {"1.5GiB", 1536 * MiB},
 		{"2GB", 2e9}, {"512M", 512 * MiB}, {"512MB", 512e6}, {"64K", 64 * KiB}, {"64KiB", 64 * KiB}, {"1KB", 1000},
-		{"1T", TiB}, {"1TB", 1e12}, {" 4 G ", 4 * GiB}, {"0", 0}, {"100B", 100}, {"0.5", 512 * KiB},
+		{"1T", 1 << 40}, {"1TB", 1e12}, {" 4 G ", 4 * GiB}, {"0", 0}, {"100B", 100}, {"0.5", 512 * KiB},
 	}
 	for _, c := range good {
 		got, err := ParseSize(c.in)
@@ -176,4 +176,43 @@ func FuzzParseSize(f *testing.F) {
 			t.Errorf("ParseSize(%q) = %d: out of range without error", s, b)
 		}
 	})
+}
+
+// roundDown keeps whole MiB from 1 MiB up, whole pages below it (and for
+// pages larger than 1 MiB), and falls back to 4 KiB pages when the page
+// size is unknown.
+func TestRoundDown(t *testing.T) {
+	for _, c := range []struct {
+		b, page, want int64
+	}{
+		{3*MiB/2 + 4*KiB, 4 * KiB, MiB},
+		{MiB + 64*KiB, 64 * KiB, MiB},
+		{MiB - 4*KiB + 100, 4 * KiB, MiB - 4*KiB},
+		{5 * MiB, 2 * MiB, 4 * MiB},
+		{5000, 0, 4 * KiB},
+		{5000, -1, 4 * KiB},
+	} {
+		if got := roundDown(c.b, c.page); got != c.want {
+			t.Errorf("roundDown(%d, %d) = %d, want %d", c.b, c.page, got, c.want)
+		}
+	}
+}
+
+// Limit is exact for sizes that are not multiples of 100, and never above
+// the usable space less the reserve.
+func TestDiskBudgetLimit(t *testing.T) {
+	for _, c := range []struct {
+		b    DiskBudget
+		want int64
+	}{
+		{DiskBudget{Available: 199, Percent: 50}, 99},
+		{DiskBudget{Available: 150, Current: 40, Stale: 10, Percent: 50}, 100},
+		{DiskBudget{Available: 1 << 62, Percent: 100}, 1 << 62},
+		{DiskBudget{Available: 1000, Percent: 100, Reserve: 300}, 700},
+		{DiskBudget{Available: 100, Percent: 100, Reserve: 300}, 0},
+	} {
+		if got := c.b.Limit(); got != c.want {
+			t.Errorf("%+v.Limit() = %d, want %d", c.b, got, c.want)
+		}
+	}
 }

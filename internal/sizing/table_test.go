@@ -54,6 +54,7 @@ func TestParseTable(t *testing.T) {
 		"x1.bad-storage\t2048\tx86_64\t75GB\ttrue\n" +
 		"x1.negative\t2048\tx86_64\t-5\tTrue\n" +
 		"x1.old-format\t2048\tarm64\n" +
+		"x1.four-columns\t2048\tarm64\t0\n" +
 		"x1.no-memory\t-\tx86_64\t0\ttrue\n" +
 		"x1.zero-memory\t0\tx86_64\t0\ttrue\n"
 	want := map[string]InstanceType{
@@ -62,9 +63,10 @@ func TestParseTable(t *testing.T) {
 		"hpc7a.12xlarge": {Name: "hpc7a.12xlarge", Memory: 768 * GiB, Architectures: []string{"x86_64"}, InstanceStorageGB: InstanceStorageUnknown},
 		// A bad storage or hibernation field reads as unknown; the memory
 		// still sizes swap.
-		"x1.bad-storage": {Name: "x1.bad-storage", Memory: 2 * GiB, Architectures: []string{"x86_64"}, InstanceStorageGB: InstanceStorageUnknown, Hibernation: "true"},
-		"x1.negative":    {Name: "x1.negative", Memory: 2 * GiB, Architectures: []string{"x86_64"}, InstanceStorageGB: InstanceStorageUnknown},
-		"x1.old-format":  {Name: "x1.old-format", Memory: 2 * GiB, Architectures: []string{"arm64"}, InstanceStorageGB: InstanceStorageUnknown},
+		"x1.bad-storage":  {Name: "x1.bad-storage", Memory: 2 * GiB, Architectures: []string{"x86_64"}, InstanceStorageGB: InstanceStorageUnknown, Hibernation: "true"},
+		"x1.negative":     {Name: "x1.negative", Memory: 2 * GiB, Architectures: []string{"x86_64"}, InstanceStorageGB: InstanceStorageUnknown},
+		"x1.old-format":   {Name: "x1.old-format", Memory: 2 * GiB, Architectures: []string{"arm64"}, InstanceStorageGB: InstanceStorageUnknown},
+		"x1.four-columns": {Name: "x1.four-columns", Memory: 2 * GiB, Architectures: []string{"arm64"}, InstanceStorageGB: 0},
 	}
 	got := parseTable(tsv)
 	if len(got) != len(want) {

@@ -39,11 +39,22 @@
 #   9  16 KiB pages: the disk of 1 booted on Debian's linux-image-arm64-16k;
 #      the 4 KiB swap header is replaced by one for 16 KiB pages, which
 #      swapon accepts, before Docker [arm64]
+#  10  a Kubernetes node: a kubelet stand-in that exits, as kubelet does,
+#      when swap is on and its config.yaml lacks failSwapOn: false; first
+#      boot: swap refused (exit 2), kubelet starts; then failSwapOn: false
+#      is added and on the reboot swap is on before kubelet starts [bookworm]
+#  11  the .deb: installed by user data (apt-get install ./….deb, settings in
+#      /etc/default/swap-bootstrap: SWAP_INSTANCE_STORE=prefer,
+#      SWAP_ZSWAP=on), reboot: the packaged unit has swap on before Docker,
+#      on the file and, at a higher priority, on a disk linked as EC2 NVMe
+#      instance storage, zswap on; then apt-get remove, reboot: the unit
+#      and binary are gone [bookworm]
 #
 # 3 brings 2 along, 5 and 8 bring 1 and 5's boots, 9 brings 1. The guest
 # gets the shipped user data (scripts/cloud-config.yaml or
 # scripts/user-data.sh, only their settings filled in) on a NoCloud seed. It
-# downloads the release build (scripts/build.sh: stripped, version-stamped)
+# downloads the release build (scripts/release.sh: the binaries stripped and
+# version-stamped by scripts/build.sh, and the .deb of scenario 11)
 # from a python3 http.server on the host's 127.0.0.1 and asks
 # amazon-ec2-metadata-mock (IMDSv2 only; one per QEMU run) there for its
 # instance type; QEMU's user network reaches both at 10.0.2.2 through
@@ -53,7 +64,9 @@
 # second serial port, which this script parses.
 #
 # Settings (environment): E2E_ACCEL=kvm|tcg (default: kvm when it boots,
-# else tcg; arm64 is always tcg), E2E_JOBS (QEMU runs at a time, default 2),
+# else tcg; arm64 is always tcg), E2E_JOBS (QEMU runs at a time, default 1:
+# two TCG guests of 2 vCPUs on 2 host cores preempt each other's vCPUs
+# and booted 4-5x slower each, not 2x),
 # E2E_BOOT_TIMEOUT (seconds per boot, default 900), E2E_CUTS (power cuts,
 # default 21), E2E_SEED (the power cuts' random seed, default random),
 # E2E_LOGS (default /tmp/swap-bootstrap-e2e), E2E_CACHE (image cache,
@@ -61,11 +74,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-packages=(mmdebstrap qemu-system-x86 qemu-system-arm qemu-utils qemu-user-static binfmt-support
+packages=(mmdebstrap arch-test qemu-system-x86 qemu-system-arm qemu-utils qemu-user-static binfmt-support
 	e2fsprogs dosfstools mtools socat python3 curl binutils)
 boot_timeout=${E2E_BOOT_TIMEOUT:-900}
 logs=${E2E_LOGS:-/tmp/swap-bootstrap-e2e}
-max_jobs=${E2E_JOBS:-2}
+max_jobs=${E2E_JOBS:-1}
+smp=${E2E_SMP:-2}
 cuts=${E2E_CUTS:-21}
 seed=${E2E_SEED:-$((RANDOM * 32768 + RANDOM))}
 imds_timeout=3s
@@ -98,10 +112,11 @@ declare -A arch=([bookworm]=amd64 [trixie]=amd64 [arm64]=arm64)
 # Scenario 8 needs a Docker that extracts in a re-executed child (20.10, as
 # in the seed's failure); Debian 13's Docker 26 loads the same image under
 # the same squeeze without swap (test/e2e/README.md).
-declare -A runs_on=([bookworm]="1 2 3 4 5 6 7 8" [trixie]="1 2 3 4 5 6" [arm64]="1 9")
+declare -A runs_on=([bookworm]="1 2 3 4 5 6 7 8 10 11" [trixie]="1 2 3 4 5 6" [arm64]="1 9")
 declare -A about=([1]="first boot, cloud-config" [2]="user-data script, reboot" [3]="instance type change"
 	[4]="metadata service unreachable" [5]="containers use the swap" [6]="SWAP_PERSIST=none reboot"
-	[7]="power cuts" [8]="the original docker load failure" [9]="16 KiB pages")
+	[7]="power cuts" [8]="the original docker load failure" [9]="16 KiB pages"
+	[10]="Kubernetes node (kubelet stand-in)" [11]=".deb install, reboot, remove; instance store; zswap")
 runs() { [[ " ${runs_on[$1]} " == *" $2 "* ]]; }
 is_target() { [[ -n ${suite[$1]+x} ]]; }
 is_scenario() { [[ -n ${about[$1]+x} ]]; }
@@ -236,11 +251,14 @@ image_of() { # TARGET: wait for its image; print its directory
 # ---- the release build, served as the shipped scripts download it ------------
 started=$SECONDS
 version=e2e-$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-DIST=$tmp/dist VERSION=$version ARCHES="amd64 arm64" scripts/build.sh >/dev/null 2>"$logs/build.log" ||
-	die "scripts/build.sh failed; see $logs/build.log"
+DIST=$tmp/dist VERSION=$version ARCHES="amd64 arm64" scripts/release.sh >/dev/null 2>"$logs/build.log" ||
+	die "scripts/release.sh failed; see $logs/build.log"
 for a in amd64 arm64; do
 	readelf -S "$tmp/dist/swap-bootstrap-linux-$a" | grep -q '\.symtab' && die "scripts/build.sh left a symbol table in swap-bootstrap-linux-$a"
 done
+debs=("$tmp"/dist/swap-bootstrap_*_amd64.deb)
+[[ -f ${debs[0]} ]] || die "scripts/release.sh made no amd64 .deb; see $logs/build.log"
+deb_amd64=$(basename "${debs[0]}")
 sha_amd64=$(sha256sum "$tmp/dist/swap-bootstrap-linux-amd64" | cut -d' ' -f1)
 sha_arm64=$(sha256sum "$tmp/dist/swap-bootstrap-linux-arm64" | cut -d' ' -f1)
 http_port=$(free_port)
@@ -388,7 +406,7 @@ boot() {
 	s=$SECONDS
 	rc=0
 	# In the background, so the job's EXIT trap can end it (qemu_pid).
-	timeout -k 10 $((boot_timeout * boots)) "${qemu[@]}" -smp 2 -m "$mem" \
+	timeout -k 10 $((boot_timeout * boots)) "${qemu[@]}" -smp "$smp" -m "$mem" \
 		-nodefaults -no-user-config -display none -rtc base=utc \
 		-kernel "$img/$kernel" -initrd "$img/${kernel/vmlinuz/initrd}.img" \
 		-append "root=LABEL=swap-e2e-root rw panic=-1 e2e.run=$name e2e.boots=$boots ${args[*]}" \
@@ -533,6 +551,47 @@ job_s7() {
 	boot_timeout=$saved
 }
 
+job_s10() {
+	imds "$(small_type)" "$(imds_arch)"
+	mapfile -t settings < <(ci_settings)
+	user_data cloud-config "${settings[@]}" >"$work/user-data"
+	seed "$work" "iid-e2e-$t-s10"
+	overlay
+	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
+	boot s10 2 1024 e2e.kubelet=allow-after-1
+}
+
+job_s11() {
+	imds "$(small_type)" "$(imds_arch)"
+	# README's Install, as user data: download the .deb, install it, put
+	# the settings in /etc/default/swap-bootstrap (the package's config
+	# file). The package enables its unit and does not start it: swap comes
+	# at the next boot.
+	{
+		echo '#!/bin/sh'
+		echo 'set -eux'
+		echo "cd /tmp && curl -fsSLO http://10.0.2.2:$http_port/$deb_amd64"
+		echo "apt-get install -y ./$deb_amd64"
+		echo 'cat >>/etc/default/swap-bootstrap <<EOF'
+		echo "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://10.0.2.2:$imds_port"
+		echo "SWAP_IMDS_TIMEOUT=$imds_timeout"
+		echo 'SWAP_INSTANCE_STORE=prefer'
+		echo 'SWAP_ZSWAP=on'
+		echo 'EOF'
+	} >"$work/user-data"
+	cp "$work/user-data" "$dir/s11.user-data"
+	seed "$work" "iid-e2e-$t-s11"
+	overlay
+	# The stand-in for an NVMe instance-store disk: blank, linked by the
+	# image's udev rule as nvme-Amazon_EC2_NVMe_Instance_Storage_*.
+	truncate -s 512M "$work/store.img"
+	fwd=("$http_port" "$imds_port") kernel=vmlinuz
+	# shellcheck disable=SC2054 # commas inside QEMU option values
+	drives=(-drive "file=$work/store.img,format=raw,if=none,id=store,cache=unsafe"
+		-device virtio-blk-pci,drive=store,serial=e2e-instance-store)
+	boot s11 3 1024 e2e.deb=remove
+}
+
 start_job() { # TARGET JOB
 	local t=$1 j=$2
 	(
@@ -554,8 +613,8 @@ start_job() { # TARGET JOB
 }
 
 # Longest first: the power cuts, the arm64 boots, the two-boot runs.
-order=(bookworm:s7 arm64:s1 bookworm:s2 trixie:s2 bookworm:s4 trixie:s4 bookworm:s6 trixie:s6
-	bookworm:s1 trixie:s1 bookworm:s5 trixie:s5)
+order=(bookworm:s7 arm64:s1 bookworm:s11 bookworm:s2 trixie:s2 bookworm:s4 trixie:s4 bookworm:s6 trixie:s6
+	bookworm:s10 bookworm:s1 trixie:s1 bookworm:s5 trixie:s5)
 jobs_todo=()
 for j in "${order[@]}"; do [[ -z ${need[$j]+x} ]] || jobs_todo+=("$j"); done
 say "targets: ${targets[*]}; scenarios: ${pairs[*]}; QEMU runs: ${jobs_todo[*]} ($max_jobs at a time)"
@@ -668,6 +727,8 @@ timeline() { # LINE SWAP_DONE_KEY LABEL: "swap by X done 29.71s < docker activat
 	printf 'swap %s done %s < docker activating %s (%s), docker active %s; Docker saw %s; fstab lines %s' \
 		"$3" "$(sec "$(field "$r" "$2")")" "$(sec "$(field "$r" docker_inactive_exit)")" "$d" \
 		"$(sec "$(field "$r" docker_active_enter)")" "$(gibs "$(field "$r" docker_saw_kib)")" "$(field "$r" fstab_lines)"
+	# sb_wait: the unit's +time in docker's critical chain, when it ran.
+	[[ $(field "$r" sb_wait) != [0-9]* ]] || printf '; the unit held Docker %s' "$(sec "$(field "$r" sb_wait)")"
 }
 boot_time() { # TARGET NAME: "N boot(s) in Ss"
 	printf '%s boot(s) in %ss' "$(meta "$1" "$2" boots)" "$(meta "$1" "$2" seconds)"
@@ -837,6 +898,69 @@ verdict_9() {
 		check "the 4 KiB header was replaced ($(summary "$t" s9 1))" grep -q '(active, replaced)' <<<"$(summary "$t" s9 1)"
 	fi
 	verdict "$t" 9 "16 KiB-page kernel $(field "$r" kernel) on the disk of 1 ($(boot_time "$t" s9)): $(timeline "$r" sb_exec_exit "header for 16 KiB pages, replaced by swap-bootstrap.service")"
+}
+
+verdict_10() {
+	local t=$1 r1 r
+	ran "$t" s10
+	r1=$(report "$t" s10 1) r=$(report "$t" s10 2)
+	if [[ -z $r1 ]]; then no_report "$t" s10 1; else
+		check "boot 1: refused, no swap (swap_kib=$(field "$r1" swap_kib) other_swaps=$(field "$r1" other_swaps))" \
+			is "$(field "$r1" swap_kib)/$(field "$r1" other_swaps)" 0/0
+		check "boot 1: the refusal names kubelet and failSwapOn" \
+			grep -q 'kubelet is installed .*would refuse to start with swap on.*failSwapOn: false' "$logs/$t/s10.report.txt"
+		check "boot 1: kubelet started (kubelet_state=$(field "$r1" kubelet_state))" is "$(field "$r1" kubelet_state)" active
+		check "boot 1: the unit is installed for the next boot (sb_enabled=$(field "$r1" sb_enabled))" is "$(field "$r1" sb_enabled)" enabled
+	fi
+	if [[ -z $r ]]; then no_report "$t" s10 2; else
+		common_before_docker "$r" $((2 * gib)) sb_exec_exit
+		check "boot 2: kubelet started with failSwapOn: false (kubelet_state=$(field "$r" kubelet_state))" is "$(field "$r" kubelet_state)" active
+		check "boot 2: kubelet saw the swap when it started (kubelet_saw_kib=$(field "$r" kubelet_saw_kib))" \
+			swap_is "$(field "$r" kubelet_saw_kib)" $((2 * gib)) "$(field "$r" page_size)"
+		check "boot 2: swap-bootstrap.service done before kubelet started" lt "$(field "$r" sb_exec_exit)" "$(field "$r" kubelet_inactive_exit)"
+	fi
+	verdict "$t" 10 "Kubernetes node, kubelet stand-in ($(boot_time "$t" s10)): boot 1 without failSwapOn: swap $(field "$r1" swap_kib) KiB, kubelet $(field "$r1" kubelet_state); boot 2 with failSwapOn: false: kubelet $(field "$r" kubelet_state), started with $(gibs "$(field "$r" kubelet_saw_kib)") swap, swap done $(sec "$(field "$r" sb_exec_exit)") < kubelet $(sec "$(field "$r" kubelet_inactive_exit)"); $(timeline "$r" sb_exec_exit "by the unit")"
+}
+
+verdict_11() {
+	local t=$1 r1 r r3 store zs
+	ran "$t" s11
+	r1=$(report "$t" s11 1) r=$(report "$t" s11 2) r3=$(report "$t" s11 3)
+	if [[ -z $r1 ]]; then no_report "$t" s11 1; else
+		check "boot 1: the package is installed (deb=$(field "$r1" deb))" grep -q '^ii' <<<"$(field "$r1" deb)"
+		check "boot 1: its unit is enabled and not started (sb_enabled=$(field "$r1" sb_enabled) swap_kib=$(field "$r1" swap_kib))" \
+			is "$(field "$r1" sb_enabled)/$(field "$r1" swap_kib)" enabled/0
+	fi
+	if [[ -z $r ]]; then no_report "$t" s11 2; else
+		common_before_docker "$r" $((2 * gib)) sb_exec_exit
+		# Debian 12's systemd names /usr/lib's units by their /lib path.
+		check "boot 2: the packaged unit ran (sb_unit=$(field "$r" sb_unit))" \
+			grep -Eqx '(/usr)?/lib/systemd/system/swap-bootstrap.service' <<<"$(field "$r" sb_unit)"
+		store=$(field "$r" store)
+		check "boot 2: swap on the instance-store disk $(field "$r" store_link) (store=$store)" \
+			grep -q "^$(field "$r" store_link):" <<<"$store"
+		check "boot 2: at a higher priority than the file (store=$store file_prio=$(field "$r" file_prio))" \
+			awk -v s="$store" -v f="$(field "$r" file_prio)" 'BEGIN { n = split(s, a, ":"); exit !(n == 3 && f ~ /^-?[0-9]+$/ && a[3] + 0 > f + 0) }'
+		# Debian's cloud kernels are built without zswap: then the run
+		# warns and makes swap anyway.
+		zs=$(field "$r" zswap)
+		if [[ $zs == -/-/- ]]; then
+			zs="not in this kernel (warned)"
+			check "boot 2: no zswap in this kernel, and swap-bootstrap said so" \
+				grep -q 'level=WARN msg="this kernel has no zswap' "$logs/$t/s11.report.txt"
+		else
+			check "boot 2: zswap on with lzo-rle, pool 20 % (zswap=$(field "$r" zswap))" is "$(field "$r" zswap)" Y/lzo-rle/20
+		fi
+	fi
+	if [[ -z $r3 ]]; then no_report "$t" s11 3; else
+		check "boot 3: package removed (deb=$(field "$r3" deb))" grep -qv '^ii' <<<"$(field "$r3" deb)"
+		check "boot 3: the unit is gone (sb_unit=$(field "$r3" sb_unit) sb_enabled=$(field "$r3" sb_enabled))" \
+			is "$(field "$r3" sb_unit)/$(field "$r3" sb_enabled)" -/
+		check "boot 3: the binary is gone (bin=$(field "$r3" bin))" is "$(field "$r3" bin)" no
+		check "the removal said what stays: the swapfile and its fstab line" \
+			grep -q 'apt-get remove: swap-bootstrap: unit disabled; the swapfile /var/swapfile is active' "$logs/$t/s11.report.txt"
+	fi
+	verdict "$t" 11 "the .deb ($(boot_time "$t" s11)): boot 1 installed $(field "$r1" deb), unit $(field "$r1" sb_enabled); reboot: $(timeline "$r" sb_exec_exit "by the packaged unit"), instance store $(field "$r" store) over file priority $(field "$r" file_prio), zswap $zs; removed, reboot: unit $(field "$r3" sb_unit), binary $(field "$r3" bin), swap $(gibs "$(field "$r3" swap_kib)") from the fstab line it leaves"
 }
 
 for p in "${pairs[@]}"; do

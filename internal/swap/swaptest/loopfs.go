@@ -19,6 +19,9 @@ import (
 // run every privileged test.
 func RequireRoot(t testing.TB) {
 	t.Helper()
+	if pureOnly {
+		t.Skip("-tags pure: root-free tests only")
+	}
 	if os.Geteuid() != 0 {
 		SkipOrFail(t, "needs root (real swapon, loop devices)")
 	}

@@ -1,0 +1,5 @@
+//go:build pure
+
+package swaptest
+
+const pureOnly = true
