@@ -14,7 +14,8 @@
 # (mutants tested at a time, default: the number of CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH="$PATH:$(go env GOPATH)/bin"
+PATH="$PATH:$(go env GOPATH)/bin"
+export PATH
 threshold=${MUTATION_THRESHOLD:-85}
 workers=${MUTATION_WORKERS:-$(nproc)}
 
