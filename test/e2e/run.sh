@@ -760,7 +760,7 @@ verdict_1() {
 		check "created on this first boot, sized from the metadata service's $(small_type) ($(summary "$t" s1 1))" \
 			grep -q "(active, created); .*$(small_type) from metadata service" <<<"$(summary "$t" s1 1)"
 	fi
-	verdict "$t" 1 "first boot, cloud-config bootcmd, $(small_type), 1 GiB guest ($(distro "$r"); $(boot_time "$t" s1)): $(timeline "$r" ci_net_exit "created by cloud-init bootcmd (cloud-init.service exit)")"
+	verdict "$t" 1 "first boot, cloud-config bootcmd, $(small_type), 1 GiB guest ($(distro "$r"); $(boot_time "$t" s1)): $(timeline "$r" ci_net_exit "created by cloud-init bootcmd (cloud-init network stage exit)")"
 }
 
 verdict_2() {
