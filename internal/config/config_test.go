@@ -237,6 +237,9 @@ func TestCombinations(t *testing.T) {
 		{"SWAP_MIN above SWAP_MAX", []string{"SWAP_MIN=3G", "SWAP_MAX=2G"}, nil,
 			[]string{`SWAP_MIN="3G": is larger than SWAP_MAX=2G`}},
 		{"SWAP_MIN equal to SWAP_MAX", []string{"SWAP_MIN=2G", "SWAP_MAX=2G"}, func(c Config) bool { return c.Min == c.Max }, nil},
+		// A SWAP_MAX that did not parse is one problem, not also "SWAP_MIN is larger".
+		{"SWAP_MIN with a bad SWAP_MAX", []string{"SWAP_MIN=1G", "SWAP_MAX=lots"}, nil,
+			[]string{`SWAP_MAX="lots": not a size`}},
 		{"every problem at once", []string{"SWAP_FILE=relative", "SWAP_RATIO=0", "SWAP_PRIORITY=high", "SWAP_MIN=3G", "SWAP_MAX=2G"}, nil,
 			[]string{`SWAP_RATIO="0"`, `SWAP_FILE="relative": not an absolute path`, `SWAP_PRIORITY="high"`, `SWAP_MIN="3G": is larger than SWAP_MAX=2G`}},
 		{"the scripts' own variables are not typos", []string{"SWAP_BOOTSTRAP_URL=https://example.com", "SWAP_UNHEARD_OF=1G", "SWAP_FOO=1"},

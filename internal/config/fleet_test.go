@@ -119,4 +119,14 @@ func TestDecimalUnitsSaySo(t *testing.T) {
 	if !strings.Contains(strings.Join(c.Notes, "\n"), `instance tag swap-bootstrap:size="3GB" = 2.79 GiB`) {
 		t.Errorf("tag notes %q", c.Notes)
 	}
+	// The max tag too, and a binary unit adds no note.
+	before := len(c.Notes)
+	c, _ = WithTags(c, map[string]string{TagMax: "8G"})
+	if len(c.Notes) != before {
+		t.Errorf("max tag 8G added notes %q", c.Notes[before:])
+	}
+	c, _ = WithTags(c, map[string]string{TagMax: "8GB"})
+	if got := c.Notes[before:]; len(got) != 1 || !strings.Contains(got[0], `instance tag swap-bootstrap:max="8GB" = 7.45 GiB`) {
+		t.Errorf("max tag 8GB notes %q", got)
+	}
 }

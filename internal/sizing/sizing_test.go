@@ -9,13 +9,13 @@ import (
 var bigDisk = DiskBudget{Available: 1 << 50, Percent: 100}
 
 func TestPoliciesAtEveryInterestingRAMSize(t *testing.T) {
-	rams := []float64{0.5, 1, 2, 4, 8, 16, 64, 768} // GiB
-	want := map[Policy][]float64{                   // GiB, same order
-		PolicyRatio:     {1, 2, 4, 8, 16, 32, 128, 1536},
-		PolicyAWS:       {1, 2, 4, 6, 10, 18, 64, 768},
-		PolicyRedHat:    {1, 2, 4, 4, 8, 4, 4, 4},
-		PolicyUbuntu:    {1, 1, 1, 2, 3, 4, 8, 28},
-		PolicyCloudInit: {0.5, 1, 2, 4, 4, 4, 8, 28},
+	rams := []float64{0.5, 1, 2, 4, 8, 16, 32, 64, 768} // GiB
+	want := map[Policy][]float64{                       // GiB, same order
+		PolicyRatio:     {1, 2, 4, 8, 16, 32, 64, 128, 1536},
+		PolicyAWS:       {1, 2, 4, 6, 10, 18, 32, 64, 768},
+		PolicyRedHat:    {1, 2, 4, 4, 8, 4, 4, 4, 4},
+		PolicyUbuntu:    {1, 1, 1, 2, 3, 4, 6, 8, 28},
+		PolicyCloudInit: {0.5, 1, 2, 4, 4, 4, 6, 8, 28},
 	}
 	for p, sizes := range want {
 		for i, r := range rams {

@@ -211,6 +211,19 @@ func TestExecuteLeavesNoTempFile(t *testing.T) {
 		if err == nil || calls[len(calls)-1] != "remove /var/.swapfile.swap-bootstrap-tmp" {
 			t.Errorf("%s: %v, calls %q", plan.Actions[0].Kind, err, calls)
 		}
+		// The temp file went: the error is the rename's alone.
+		if err != nil && (!strings.Contains(err.Error(), "device or resource busy") || strings.Contains(err.Error(), "could not be deleted")) {
+			t.Errorf("%s: error %q", plan.Actions[0].Kind, err)
+		}
+	}
+	// When the temp file cannot be deleted either, the error says so.
+	f := kernelFake(t, gib)
+	f.OnCommit = func(string, bool) error { return errors.New("rename: device or resource busy") }
+	f.OnRemove = func(string) error { return errors.New("unlink: read-only file system") }
+	err := swap.Execute(context.Background(), swap.Plan{File: "/var/swapfile", Target: 2 * gib, PageSize: 4096,
+		Actions: []swap.Action{{Kind: swap.ActionCreate, Path: "/var/swapfile", Size: 2 * gib}}}, settings, f, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "the temp file could not be deleted: unlink: read-only file system") {
+		t.Errorf("commit and remove failing: %v", err)
 	}
 }
 

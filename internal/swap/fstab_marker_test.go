@@ -32,6 +32,8 @@ func TestRemoveMarkedFstabEntry(t *testing.T) {
 		{"an entry the operator wrote stays", "/var/swapfile none swap defaults 0 0\n", "/var/swapfile none swap defaults 0 0\n"},
 		{"another managed path stays", fstabMarker + "\n/data/swapfile none swap sw,nofail 0 0\n", fstabMarker + "\n/data/swapfile none swap sw,nofail 0 0\n"},
 		{"nothing of ours", "a b c d 0 0\n", "a b c d 0 0\n"},
+		{"a marker on the last line, with no entry, stays", "a b c d 0 0\n" + fstabMarker + "\n", "a b c d 0 0\n" + fstabMarker + "\n"},
+		{"a marker at the very end, no newline, stays", "a b c d 0 0\n" + fstabMarker, "a b c d 0 0\n" + fstabMarker},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -116,6 +116,12 @@ func TestInstanceStore(t *testing.T) {
 			os.WriteFile(filepath.Join(root, "proc/self/mountinfo"), []byte("30 1 259:1 / /mnt/scratch rw - xfs /dev/nvme1n1 rw\n"), 0o644)
 		}, "", "mounted at /mnt/scratch"},
 		{"no instance store", func(root string) { os.RemoveAll(filepath.Join(root, "dev/disk/by-id")) }, "", "no NVMe instance-store disk"},
+		{"a truncated mountinfo line is not a mount", func(root string) {
+			os.WriteFile(filepath.Join(root, "proc/self/mountinfo"), []byte("30 1 259:1 /\n"), 0o644)
+		}, "swap-device format /dev/nvme1n1 16 MiB prio 10", ""},
+		{"a size of 0 sectors (no medium)", func(root string) {
+			os.WriteFile(filepath.Join(root, "sys/class/block/nvme1n1/size"), []byte("0\n"), 0o644)
+		}, "", "its size is unknown"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,6 +129,9 @@ func TestInstanceStore(t *testing.T) {
 			o, err := swap.Observe(fake, swap.Paths{File: "/var/swapfile", Fstab: "/etc/fstab", InstanceStore: true})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !o.File.Exists() {
+				t.Errorf("the swapfile was not observed: %+v", o.File)
 			}
 			s := swap.Settings{File: "/var/swapfile", Priority: -1, Swappiness: -1, InstanceStore: true}
 			p, err := swap.PlanApply(s, o, swap.Target{Size: 2 << 30})

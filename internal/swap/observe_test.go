@@ -62,6 +62,29 @@ func TestObserve(t *testing.T) {
 	if err := swap.Refuse("/var/swapfile", o, swap.IntentKeep); err != nil {
 		t.Errorf("refused: %v", err)
 	}
+	if len(o.Hibernation) != 0 {
+		t.Errorf("hibernation evidence on a plain machine: %q", o.Hibernation)
+	}
+}
+
+// hibinit-agent's marker and a resume_offset= on the kernel command line are
+// each evidence of hibernation; a resume= alone is not.
+func TestObserveHibernation(t *testing.T) {
+	m := machine(t)
+	m.Files["/var/lib/hibinit-agent/hibernation-enabled"] = nil
+	m.Files["/proc/cmdline"] = []byte("BOOT_IMAGE=/vmlinuz root=UUID=x resume=UUID=y resume_offset=34816\n")
+	o, err := swap.Observe(swaptest.NewMachine(t, m), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(o.Hibernation, ";") != "/var/lib/hibinit-agent/hibernation-enabled exists;the kernel command line has resume_offset=" {
+		t.Errorf("evidence %q", o.Hibernation)
+	}
+	m = machine(t)
+	m.Files["/proc/cmdline"] = []byte("root=UUID=x resume=UUID=y\n")
+	if o, err = swap.Observe(swaptest.NewMachine(t, m), paths); err != nil || len(o.Hibernation) != 0 {
+		t.Errorf("resume= alone: %q %v", o.Hibernation, err)
+	}
 }
 
 func TestObserveCases(t *testing.T) {
@@ -103,10 +126,26 @@ func TestObserveCases(t *testing.T) {
 			}},
 		{"not root, active file: the kernel vouches for it", func(m *swaptest.Machine) { m.Denied = []string{"/var/swapfile"} },
 			func(t *testing.T, o swap.Observation) {
-				if o.File.Header == nil || o.File.Header.PageSize != 4096 || o.File.HeaderDenied {
+				if o.File.Header == nil || o.File.Header.PageSize != 4096 || o.File.Header.Size() != 2*gib || o.File.HeaderDenied {
 					t.Errorf("%+v", o.File)
 				}
 			}},
+		{"its filesystem is in fstab and not mounted", func(m *swaptest.Machine) {
+			m.Files["/etc/fstab"] = []byte("UUID=x / ext4 defaults 0 1\nLABEL=data /var ext4 defaults,nofail 0 2\n")
+			m.Files["/proc/self/mountinfo"] = []byte("22 1 259:1 / / rw - ext4 /dev/root rw\n")
+		}, func(t *testing.T, o swap.Observation) {
+			if o.Dir.Unmounted != "/var" {
+				t.Errorf("unmounted %q", o.Dir.Unmounted)
+			}
+		}},
+		{"its filesystem is in fstab and mounted", func(m *swaptest.Machine) {
+			m.Files["/etc/fstab"] = []byte("UUID=x / ext4 defaults 0 1\nLABEL=data /var ext4 defaults,nofail 0 2\n")
+			m.Files["/proc/self/mountinfo"] = []byte("22 1 259:1 / / rw - ext4 /dev/root rw\n30 22 259:2 / /var rw - ext4 /dev/vdb rw\n")
+		}, func(t *testing.T, o swap.Observation) {
+			if o.Dir.Unmounted != "" {
+				t.Errorf("unmounted %q", o.Dir.Unmounted)
+			}
+		}},
 		{"not root, inactive file: unknown", func(m *swaptest.Machine) {
 			m.Denied = []string{"/var/swapfile"}
 			m.Files[swap.ProcSwaps] = swaptest.ProcSwaps()

@@ -95,6 +95,14 @@ func TestFstab(t *testing.T) {
 	if got := FstabLine("/mnt/my swap", 10); got != `/mnt/my\040swap none swap sw,nofail,pri=10 0 0` {
 		t.Errorf("escaped line with priority: %q", got)
 	}
+	// SWAP_PRIORITY=0 is a priority (the lowest one swapon -p takes); -1 is
+	// "not set", the kernel's own order.
+	if got := FstabLine("/var/swapfile", 0); got != "/var/swapfile none swap sw,nofail,pri=0 0 0" {
+		t.Errorf("priority 0: %q", got)
+	}
+	if got := FstabLine("/var/swapfile", -1); got != "/var/swapfile none swap sw,nofail 0 0" {
+		t.Errorf("no priority: %q", got)
+	}
 	if got := string(RemoveFstabEntry([]byte("a b\n"+entry+"c d"), "/var/swapfile")); got != "a b\nc d" {
 		t.Errorf("remove keeps other bytes: %q", got)
 	}

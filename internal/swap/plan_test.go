@@ -337,3 +337,34 @@ func TestUnmountedFilesystem(t *testing.T) {
 		t.Errorf("refusal: %v", err)
 	}
 }
+
+// The kernel's minimum is 10 pages (mkswap and swapon refuse fewer): 10 make
+// a header, one byte less does not, at every page size. The header counts
+// the last page in 32 bits: 2^32 pages fit, one more does not.
+func TestNewHeaderBounds(t *testing.T) {
+	for _, ps := range PageSizes {
+		if _, err := NewHeader(10*ps, ps); err != nil {
+			t.Errorf("10 pages of %d: %v", ps, err)
+		}
+		if _, err := NewHeader(10*ps-1, ps); err == nil {
+			t.Errorf("10 pages of %d less a byte: want an error", ps)
+		}
+		h, err := NewHeader((1<<32)*ps, ps)
+		if err != nil || h.LastPage != 1<<32-1 {
+			t.Errorf("2^32 pages of %d: last page %d, %v", ps, h.LastPage, err)
+		}
+		if _, err := NewHeader((1<<32+1)*ps, ps); err == nil {
+			t.Errorf("2^32 + 1 pages of %d: want an error", ps)
+		}
+	}
+}
+
+// Instance-store swap goes ahead of the file: priority 10, or one above
+// SWAP_PRIORITY when that is 10 or more, never past the kernel's 32767.
+func TestDevicePriority(t *testing.T) {
+	for file, want := range map[int]int{-1: 10, 0: 10, 9: 10, 10: 11, 100: 101, 32766: 32767, 32767: 32767} {
+		if got := devicePriority(file); got != want {
+			t.Errorf("devicePriority(%d) = %d, want %d", file, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@
 #   sudo test/e2e/run.sh 1 4              # scenarios 1 and 4, on every target they run on
 #   sudo test/e2e/run.sh trixie           # every scenario on Debian 13 (amd64)
 #   sudo test/e2e/run.sh arm64 bookworm:7 # the arm64 ones, and 7 on Debian 12
+#   sudo test/e2e/run.sh --tools trixie   # only install what it needs
 #   sudo test/e2e/run.sh --images trixie  # only build (or find) the images
 #
 # Targets: bookworm (Debian 12, amd64), trixie (Debian 13, amd64), arm64
@@ -124,11 +125,12 @@ runs() { [[ " ${runs_on[$1]} " == *" $2 "* ]]; }
 is_target() { [[ -n ${suite[$1]+x} ]]; }
 is_scenario() { [[ -n ${about[$1]+x} ]]; }
 
-sel_targets=() sel_scenarios=() pairs=() images_only=''
+sel_targets=() sel_scenarios=() pairs=() images_only='' tools_only=''
 for a in "$@"; do
 	case $a in
 	-h | --help) usage 0 ;;
 	--images) images_only=yes ;;
+	--tools) tools_only=yes ;;
 	*:*)
 		t=${a%%:*} n=${a#*:}
 		is_target "$t" || { say "error: unknown target \"$t\" in \"$a\"; targets: ${all_targets[*]}" && exit 2; }
@@ -201,6 +203,7 @@ if [[ " ${targets[*]} " == *" arm64 "* ]]; then
 	[[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable qemu-aarch64
 fi
 phase tools "$started"
+[[ -z $tools_only ]] || exit 0
 
 # ---- cleanup ----------------------------------------------------------------
 tmp=$(mktemp -d /tmp/swap-bootstrap-e2e.XXXXXX)
