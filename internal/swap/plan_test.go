@@ -326,10 +326,16 @@ func TestUnmountedFilesystem(t *testing.T) {
 		{"/data/deep er/x", string(withData), "/data/deep er"},
 		{"/var", string(mounted), ""},
 		{"/database", string(mounted), ""},
+		// A truncated mountinfo line is not a mount (and no crash).
+		{"/data", string(mounted) + "31 22 259:3 /\n", "/data"},
 	} {
 		if got := unmountedCover(fstab, []byte(c.mountinfo), c.dir); got != c.want {
 			t.Errorf("%s: %q, want %q", c.dir, got, c.want)
 		}
+	}
+	// fstab's fourth to sixth fields may be left out.
+	if got := unmountedCover([]byte("LABEL=scratch /scratch ext4\n"), mounted, "/scratch"); got != "/scratch" {
+		t.Errorf("three-field fstab line: %q", got)
 	}
 	o := obsWith(FileState{})
 	o.Dir.Unmounted = "/data"

@@ -34,7 +34,7 @@
 #      zero-filled create, a resize and fstab rewrites; each next boot
 #      passes e2fsck, findmnt --verify, keeps fstab's lines, converges,
 #      swap on before Docker, no temp file [bookworm]
-#   8  the original failure: `docker load` of a 7-layer, ~0.5 GiB image in
+#   8  the original failure: `docker load` of a 5-layer, ~280 MiB image in
 #      a 1 GiB guest under strict overcommit fails in extraction without
 #      swap (boot of 5) and succeeds with swap-bootstrap's swap (boot of 1)
 #      [bookworm]
@@ -899,7 +899,7 @@ verdict_8() {
 	if [[ $load_headroom != none ]]; then
 		check "the neighbour held its memory in both runs" grep -q 'holding.*holding' <<<"$(field "$on" neighbour) $(field "$off" neighbour)"
 	fi
-	verdict "$t" 8 "docker load, 7-layer image, 1 GiB guest, vm.overcommit_memory=2 ratio $load_ratio, neighbour $(field "$off" neighbour_mib)/$(field "$on" neighbour_mib) MiB, CommitLimit $(field "$off" commit_limit_kib)/$(field "$on" commit_limit_kib) KiB: without swap exit $(field "$off" exit): \"$err\"; with $(gibs "$(field "$on" swap_kib)") swap exit $(field "$on" exit), $(field "$on" layers) layers in $(field "$on" seconds)s"
+	verdict "$t" 8 "docker load, 5-layer image, 1 GiB guest, vm.overcommit_memory=2 ratio $load_ratio, neighbour $(field "$off" neighbour_mib)/$(field "$on" neighbour_mib) MiB, CommitLimit $(field "$off" commit_limit_kib)/$(field "$on" commit_limit_kib) KiB: without swap exit $(field "$off" exit): \"$err\"; with $(gibs "$(field "$on" swap_kib)") swap exit $(field "$on" exit), $(field "$on" layers) layers in $(field "$on" seconds)s"
 }
 
 verdict_9() {
