@@ -262,7 +262,8 @@ func TestReusable(t *testing.T) {
 }
 
 func TestKernelBefore(t *testing.T) {
-	for rel, want := range map[string]bool{"4.14.355-275.amzn2.x86_64": true, "4.17.0": true, "4.18.0-553.el8": false, "5.10.0": false, "6.18.44-fc": false, "3.10.0-1160.el7": true, "garbage": false} {
+	for rel, want := range map[string]bool{"4.14.355-275.amzn2.x86_64": true, "4.17.0": true, "4.18.0-553.el8": false, "5.10.0": false, "6.18.44-fc": false, "3.10.0-1160.el7": true, "garbage": false,
+		"4.14": true, "4.18": false, "4": false, "4.20": false, "4.19": false, "4.10": true} {
 		if got := kernelBefore(rel, 4, 18); got != want {
 			t.Errorf("kernelBefore(%q) = %v", rel, got)
 		}
@@ -372,5 +373,33 @@ func TestDevicePriority(t *testing.T) {
 		if got := devicePriority(file); got != want {
 			t.Errorf("devicePriority(%d) = %d, want %d", file, got, want)
 		}
+	}
+}
+
+// SWAP_SWAPPINESS=0 is a value to set (swap only to avoid OOM), not "unset".
+func TestPlanSwappinessZero(t *testing.T) {
+	s := settingsFor()
+	s.Swappiness = 0
+	s.SysctlFile = "/etc/sysctl.d/90-swap-bootstrap.conf"
+	p, err := PlanApply(s, obsWith(swapFile(2*gib, true, 0)), Target{Size: 2 * gib})
+	if err != nil || kinds(p) != "swappiness" || p.Actions[0].Value != 0 || !strings.HasSuffix(string(p.Actions[0].Content), "\nvm.swappiness = 0\n") {
+		t.Errorf("%v %q %+v", err, kinds(p), p.Actions)
+	}
+}
+
+// Usable is what the kernel gets: the header's size, or less when the file
+// is shorter than its header says (whole pages of it).
+func TestUsable(t *testing.T) {
+	f := swapFile(16<<20, false, 0)
+	if got := f.Usable(); got != 16<<20 {
+		t.Errorf("whole file: %d", got)
+	}
+	f.Size = 10<<20 + 100
+	if got := f.Usable(); got != 10<<20 {
+		t.Errorf("truncated file: %d", got)
+	}
+	f.Header = nil
+	if got := f.Usable(); got != 10<<20+100 {
+		t.Errorf("no header: %d", got)
 	}
 }

@@ -459,20 +459,37 @@ archive_drive() { # the docker save archive, for e2e.load
 		-device virtio-blk-pci,drive=archive,serial=e2e-archive)
 }
 
-job_s1() {
+# prepare NAME KIND [VAR=VALUE...]: what most jobs start with: an emulator
+# answering the small type, the shipped KIND user data (cloud-config or
+# user-data) with the CI settings and these, the seed, a fresh disk, and
+# both host services forwarded.
+prepare() {
+	local name=$1 kind=$2 settings
+	shift 2
 	imds "$(small_type)" "$(imds_arch)"
 	mapfile -t settings < <(ci_settings)
-	user_data cloud-config "${settings[@]}" >"$work/user-data"
-	cp "$work/user-data" "$dir/s1.user-data"
-	seed "$work" "iid-e2e-$t-s1"
+	user_data "$kind" "${settings[@]}" "$@" >"$work/user-data"
+	cp "$work/user-data" "$dir/$name.user-data"
+	seed "$work" "iid-e2e-$t-$name"
 	overlay
 	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
+}
+
+# riders: scenarios 5 (the hog) and 8 (docker load) ride on the boots of 1
+# (with swap) and 5 (without): their kernel arguments in extra, the
+# archive's drive.
+riders() {
 	extra=()
 	if want "$t" 5; then extra+=("e2e.hog=$hog_mib"); fi
 	if want "$t" 8; then
 		extra+=("e2e.load=$load_ratio:$load_headroom")
 		archive_drive
 	fi
+}
+
+job_s1() {
+	prepare s1 cloud-config
+	riders
 	boot s1 1 1024 "${extra[@]}"
 	if want "$t" 9; then
 		# Same disk, same instance: Debian's 16 KiB-page kernel this time.
@@ -482,13 +499,7 @@ job_s1() {
 }
 
 job_s2() {
-	imds "$(small_type)" "$(imds_arch)"
-	mapfile -t settings < <(ci_settings)
-	user_data user-data "${settings[@]}" >"$work/user-data"
-	cp "$work/user-data" "$dir/s2.user-data"
-	seed "$work" "iid-e2e-$t-s2"
-	overlay
-	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
+	prepare s2 user-data
 	boot s2 2 1024
 	if want "$t" 3; then
 		# Stop, change the type, start: same disk and instance, the
@@ -514,29 +525,13 @@ job_s4() {
 }
 
 job_s5() {
-	imds "$(small_type)" "$(imds_arch)"
-	mapfile -t settings < <(ci_settings)
-	user_data cloud-config "${settings[@]}" SWAP_POLICY=off >"$work/user-data"
-	seed "$work" "iid-e2e-$t-s5"
-	overlay
-	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
-	extra=()
-	if want "$t" 5; then extra+=("e2e.hog=$hog_mib"); fi
-	if want "$t" 8; then
-		extra+=("e2e.load=$load_ratio:$load_headroom")
-		archive_drive
-	fi
+	prepare s5 cloud-config SWAP_POLICY=off
+	riders
 	boot s5 1 1024 "${extra[@]}"
 }
 
 job_s6() {
-	imds "$(small_type)" "$(imds_arch)"
-	mapfile -t settings < <(ci_settings)
-	user_data cloud-config "${settings[@]}" SWAP_PERSIST=none >"$work/user-data"
-	cp "$work/user-data" "$dir/s6.user-data"
-	seed "$work" "iid-e2e-$t-s6"
-	overlay
-	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
+	prepare s6 cloud-config SWAP_PERSIST=none
 	boot s6 2 1024
 }
 
@@ -566,12 +561,7 @@ job_s7() {
 }
 
 job_s10() {
-	imds "$(small_type)" "$(imds_arch)"
-	mapfile -t settings < <(ci_settings)
-	user_data cloud-config "${settings[@]}" >"$work/user-data"
-	seed "$work" "iid-e2e-$t-s10"
-	overlay
-	fwd=("$http_port" "$imds_port") drives=() kernel=vmlinuz
+	prepare s10 cloud-config
 	boot s10 2 1024 e2e.kubelet=allow-after-1
 }
 
