@@ -111,12 +111,8 @@ func Install(o Options) (changed bool, err error) {
 		func() (bool, error) { return r.writeFile(UnitPath, []byte(Unit()), unitMode, log) },
 		func() (bool, error) { return r.symlink(WantsLink, UnitPath, log) },
 	}
-	for _, step := range steps {
-		c, err := step()
-		if err != nil {
-			return changed, withHint(err)
-		}
-		changed = changed || c
+	if changed, err = runSteps(steps); err != nil {
+		return changed, err
 	}
 	if changed {
 		reloadSystemd(o.Root, log)
@@ -172,6 +168,19 @@ func reloadSystemd(root string, log *slog.Logger) {
 		log.Warn("systemctl daemon-reload failed; the unit is enabled and runs at the next boot",
 			"error", err.Error(), "output", strings.TrimSpace(string(out)))
 	}
+}
+
+// runSteps runs install steps in order until one fails, and reports whether
+// any changed something.
+func runSteps(steps []func() (bool, error)) (changed bool, err error) {
+	for _, step := range steps {
+		c, err := step()
+		if err != nil {
+			return changed, withHint(err)
+		}
+		changed = changed || c
+	}
+	return changed, nil
 }
 
 // withHint says what to do about the one failure an operator is likely to

@@ -34,12 +34,8 @@ func (t *tree) installForPackage(env string, log *slog.Logger) (changed bool, er
 		func() (bool, error) { return t.removeInstallCopy(log) },
 		func() (bool, error) { return t.symlink(WantsLink, PackageUnitPath, log) },
 	}
-	for _, step := range steps {
-		c, err := step()
-		if err != nil {
-			return changed, withHint(err)
-		}
-		changed = changed || c
+	if changed, err = runSteps(steps); err != nil {
+		return changed, err
 	}
 	if changed {
 		log.Info("settings saved; systemd runs the packaged swap-bootstrap at every boot before Docker", "root", t.dir, "unit", PackageUnitPath)
