@@ -216,3 +216,57 @@ func TestDiskBudgetLimit(t *testing.T) {
 		}
 	}
 }
+
+// The boundaries of the size rules, each on its edge.
+func TestBoundaries(t *testing.T) {
+	if got, err := ParseSize("9G"); err != nil || got != 9<<30 {
+		t.Errorf(`ParseSize("9G") = %d, %v`, got, err)
+	}
+	if _, err := ParseSize("1048576T"); err == nil { // 2^60 bytes
+		t.Error(`ParseSize("1048576T"): want "too large"`)
+	}
+	for in, want := range map[string]float64{"0%": 0, "50%": 0.5} {
+		if got, err := ParseTolerance(in); err != nil || got.Fraction != want {
+			t.Errorf("ParseTolerance(%q) = %+v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseTolerance("50.5%"); err == nil {
+		t.Error(`ParseTolerance("50.5%"): want an error`)
+	}
+	for b, want := range map[int64]string{1 << 10: "1 KiB", 1 << 20: "1 MiB", 1 << 30: "1 GiB", 1 << 40: "1 TiB", 1<<20 - 1: "1024 KiB"} {
+		if got := FormatSize(b); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", b, got, want)
+		}
+	}
+	// MemTotal exactly 75 % of nominal is not "far below" it; an unknown
+	// MemTotal (0) never is.
+	for _, mem := range []int64{3 << 28, 0} {
+		if m := RAM("t3.micro", mem); m.Source != SourceTable || m.Bytes != 1<<30 {
+			t.Errorf("RAM(t3.micro, %d) = %+v", mem, m)
+		}
+	}
+	decide := func(in Input) Decision {
+		t.Helper()
+		in.PageSize, in.RAM = 4096, Memory{Bytes: 1 << 30}
+		if in.Disk == (DiskBudget{}) {
+			in.Disk = bigDisk
+		}
+		d, err := Decide(in)
+		if err != nil {
+			t.Fatalf("%+v: %v", in, err)
+		}
+		return d
+	}
+	// A policy size equal to SWAP_MIN or SWAP_MAX is neither raised nor capped.
+	if d := decide(Input{Policy: PolicyRatio, Ratio: 2, Min: 2 << 30, Max: 2 << 30}); d.Size != 2<<30 || len(d.Reasons) != 1 {
+		t.Errorf("at SWAP_MIN = SWAP_MAX: %+v", d)
+	}
+	// Exactly the 10-page minimum is a swap area.
+	if d := decide(Input{Policy: PolicyFixed, Fixed: 10 * 4096}); d.Size != 10*4096 {
+		t.Errorf("10 pages: %+v", d)
+	}
+	// A disk budget exactly at the floor still makes swap, cut to it.
+	if d := decide(Input{Policy: PolicyRatio, Ratio: 2, Min: 64 << 20, Disk: DiskBudget{Available: 64 << 20, Percent: 100}}); d.Size != 64<<20 || len(d.Warnings) != 1 {
+		t.Errorf("budget at SWAP_MIN: %+v", d)
+	}
+}
