@@ -473,6 +473,7 @@ if has_part swapfile || has_part zero; then
   done
 fi
 if has_part metadata; then bench_metadata; fi
+# The pressure part (it uses svg_file and runs_file).
 # shellcheck source=bench/pressure.sh
 . "$repo/bench/pressure.sh"
 if has_part pressure; then
