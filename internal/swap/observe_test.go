@@ -130,6 +130,20 @@ func TestObserveCases(t *testing.T) {
 					t.Errorf("%+v", o.File)
 				}
 			}},
+		{"zswap on (written 1), no pool statistics", func(m *swaptest.Machine) {
+			m.Files[swap.ZswapDir+"/enabled"] = []byte("1\n")
+			m.Files[swap.ZswapDir+"/compressor"] = []byte("lzo\n")
+		}, func(t *testing.T, o swap.Observation) {
+			z := o.Zswap
+			if !z.Supported || !z.Enabled || z.Compressor != "lzo" || z.PoolBytes != -1 || z.StoredPages != -1 {
+				t.Errorf("zswap %+v", z)
+			}
+		}},
+		{"no zswap: its statistics are unknown, not 0", func(m *swaptest.Machine) {}, func(t *testing.T, o swap.Observation) {
+			if z := o.Zswap; z.Supported || z.PoolBytes != -1 || z.StoredPages != -1 {
+				t.Errorf("zswap %+v", z)
+			}
+		}},
 		{"its filesystem is in fstab and not mounted", func(m *swaptest.Machine) {
 			m.Files["/etc/fstab"] = []byte("UUID=x / ext4 defaults 0 1\nLABEL=data /var ext4 defaults,nofail 0 2\n")
 			m.Files["/proc/self/mountinfo"] = []byte("22 1 259:1 / / rw - ext4 /dev/root rw\n")

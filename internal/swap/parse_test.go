@@ -54,6 +54,19 @@ func TestParseMeminfo(t *testing.T) {
 	if _, err := ParseMeminfo([]byte("MemTotal: x kB\n")); err == nil {
 		t.Error("bad number: want an error")
 	}
+	// A value without a unit is taken as it is.
+	if m, err := ParseMeminfo([]byte("MemTotal: 1048576\n")); err != nil || m.MemTotal != 1048576 {
+		t.Errorf("no unit: %+v %v", m, err)
+	}
+}
+
+// An octal escape at the very end of a field is decoded too.
+func TestUnescapeOctalAtEnd(t *testing.T) {
+	for in, want := range map[string]string{`/mnt/a\040`: "/mnt/a ", `\011x`: "\tx", `/x\04`: `/x\04`, `/plain`: "/plain"} {
+		if got := unescapeOctal(in); got != want {
+			t.Errorf("unescapeOctal(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestFstab(t *testing.T) {

@@ -22,6 +22,7 @@ func TestPlanZswap(t *testing.T) {
 		{"asked off: only enabled changes", on, &ZswapSettings{Enabled: false, Compressor: "deflate", MaxPoolPercent: 5}, "/sys/module/zswap/parameters/enabled=N"},
 		{"left alone", off, nil, ""},
 		{"a kernel without zswap", Zswap{}, want, ""},
+		{"no pool size asked: the kernel's stays", on, &ZswapSettings{Enabled: true, Compressor: "lzo-rle"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -43,6 +44,9 @@ func TestPlanZswap(t *testing.T) {
 			}
 			if strings.Join(got, " ") != c.params {
 				t.Errorf("params %q, want %q (actions %q)", got, c.params, kinds(p))
+			}
+			if c.params == "" && strings.Contains(kinds(p), string(ActionZswap)) {
+				t.Errorf("an empty zswap action: %q", kinds(p))
 			}
 		})
 	}
