@@ -618,9 +618,10 @@ start_job() { # TARGET JOB
 	bg_pids+=($!)
 }
 
-# Longest first: the power cuts, the arm64 boots, the two-boot runs.
-order=(bookworm:s7 arm64:s1 bookworm:s11 bookworm:s2 trixie:s2 bookworm:s4 trixie:s4 bookworm:s6 trixie:s6
-	bookworm:s10 bookworm:s1 trixie:s1 bookworm:s5 trixie:s5)
+# Longest first: the power cuts, the arm64 boots, the boots the hog and the
+# docker load ride on, the runs of several boots.
+order=(bookworm:s7 arm64:s1 bookworm:s1 bookworm:s5 bookworm:s11 bookworm:s2 trixie:s2 bookworm:s4 trixie:s4
+	bookworm:s6 trixie:s6 bookworm:s10 trixie:s1 trixie:s5)
 jobs_todo=()
 for j in "${order[@]}"; do [[ -z ${need[$j]+x} ]] || jobs_todo+=("$j"); done
 say "targets: ${targets[*]}; scenarios: ${pairs[*]}; QEMU runs: ${jobs_todo[*]} ($max_jobs at a time)"
