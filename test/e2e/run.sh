@@ -362,7 +362,7 @@ seed() {
 	[[ $# -eq 0 ]] || mcopy -i "$dir/seed.img" "$@" ::
 }
 
-# imds TYPE ARCH: start an emulator (IMDSv2 only) answering TYPE on a free
+# imds TYPE ARCH [PORT]: start an emulator (IMDSv2 only) answering TYPE on PORT or a free
 # port of 127.0.0.1 for this job; sets imds_port and imds_pid.
 imds() {
 	local type=$1 a=$2 cfg
@@ -381,7 +381,7 @@ imds() {
 		  "ramdiskId": null, "kernelId": null, "devpayProductCodes": null,
 		  "marketplaceProductCodes": null, "billingProducts": null}}}}
 	EOF
-	imds_port=$(free_port)
+	imds_port=${3:-$(free_port)}
 	ec2-metadata-mock --hostname 127.0.0.1 --port "$imds_port" --imdsv2 --config-file "$cfg" \
 		>>"$dir/imds.log" 2>&1 &
 	imds_pid=$!
@@ -512,8 +512,9 @@ job_s2() {
 	if want "$t" 3; then
 		# Stop, change the type, start: same disk and instance, the
 		# metadata service now says t3.small, the guest has 2 GiB.
+		# The same port: the guest's settings name it.
 		stop "$imds_pid"
-		imds t3.small "$(imds_arch)"
+		imds t3.small "$(imds_arch)" "$imds_port"
 		fwd=("$http_port" "$imds_port")
 		boot s3 1 2048
 	fi
