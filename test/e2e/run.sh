@@ -87,10 +87,9 @@ smp=${E2E_SMP:-1}
 cuts=${E2E_CUTS:-21}
 seed=${E2E_SEED:-$((RANDOM * 32768 + RANDOM))}
 # Scenario 4's metadata budget, which it checks swap-bootstrap keeps to; the
-# other scenarios give the metadata service 10 s: a 1-vCPU TCG guest on a
-# busy host, reaching the emulator through a socat that slirp starts per
-# connection, once took more than 3 s and (rightly) kept its file instead of
-# resizing for the new type.
+# other scenarios give the metadata service 10 s of headroom: a 1-vCPU TCG
+# guest on a busy host reaches the emulator through a socat that slirp
+# starts per connection.
 imds_timeout=3s
 imds_budget=10s
 hog_mib=300
