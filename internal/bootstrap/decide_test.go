@@ -66,7 +66,7 @@ func kinds(p swap.Plan) string {
 }
 
 func TestDecide(t *testing.T) {
-	imdsDown := Facts{MetadataNote: "no answer from http://169.254.169.254 within 3s", MetadataFailed: "no answer from http://169.254.169.254 within 3s"}
+	imdsDown := Facts{MetadataNote: "no answer from http://127.0.0.1:1 within 3s", MetadataFailed: "no answer from http://127.0.0.1:1 within 3s"}
 	cases := []struct {
 		name    string
 		env     []string
@@ -101,7 +101,7 @@ func TestDecide(t *testing.T) {
 		{name: "mem= limit far below the type's memory: MemTotal wins", facts: typed("t3.large"), obs: machine(), target: 1944 * mib, actions: "create,fstab-set",
 			memory: "1019215872 MemTotal", warn: "sizing from MemTotal: MemTotal 972 MiB is far below t3.large's nominal 8 GiB (a mem= limit?)"},
 		{name: "metadata service down: MemTotal, with a warning", facts: imdsDown, obs: machine(), target: 1944 * mib, actions: "create,fstab-set",
-			memory: "1019215872 MemTotal", warn: "metadata service unavailable; sizing from /proc/meminfo: no answer from http://169.254.169.254 within 3s"},
+			memory: "1019215872 MemTotal", warn: "metadata service unavailable; sizing from /proc/meminfo: no answer from http://127.0.0.1:1 within 3s"},
 		{name: "SWAP_IMDS=required without a type: fails", env: []string{"SWAP_IMDS=required"}, facts: imdsDown, obs: machine(),
 			error: "SWAP_IMDS=required but the instance type could not be read: no answer from"},
 		{name: "SWAP_IMDS=off: MemTotal, no warning", env: []string{"SWAP_IMDS=off"}, facts: Facts{MetadataNote: "not asked: SWAP_IMDS=off"}, obs: machine(),

@@ -13,7 +13,7 @@ import (
 // (enabled if needed) and the run says so; the fallback only makes a file
 // when there is none.
 func TestDegradedBootKeepsTheFile(t *testing.T) {
-	down := Facts{MetadataFailed: "no answer from http://169.254.169.254 within 3s", MetadataNote: "no answer"}
+	down := Facts{MetadataFailed: "no answer from http://127.0.0.1:1 within 3s", MetadataNote: "no answer"}
 	tagsUnread := Facts{InstanceType: "t3.micro", TypeSource: "metadata service", TagsFailed: "the list of instance tags was not read: 500"}
 	// A t3.micro's file is 2 GiB (2 × nominal 1 GiB); from MemTotal
 	// (972 MiB) the target would be 1.9 GiB, outside the 5% tolerance.
